@@ -1,0 +1,40 @@
+# PGXS build of session_persist: `make`, `make install`, `make installcheck`.
+# scripts/test runs everything (unit, regression, isolation, TAP) in a throwaway cluster.
+
+EXTENSION  = session_persist
+MODULE_big = session_persist
+EXTVERSION = 1.0
+
+SRCS = $(sort $(wildcard src/*.cpp))
+OBJS = $(SRCS:.cpp=.o)
+
+# The install script is assembled from one fragment per concern (sql/install/NN_*.sql).
+INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+# Every sql/<feature>.sql is a regression test; the extension is preloaded in the test database.
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=$(EXTENSION)
+
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+              -Wno-register -fno-omit-frame-pointer $(SP_EXTRA_CXXFLAGS)
+SHLIB_LINK  = -lstdc++ -lxxhash $(SP_EXTRA_LDFLAGS)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The LLVM bitcode for JIT inlining is built by clang, which needs the same dialect.
+override BITCODE_CXXFLAGS += -std=c++17 -Wno-register -Wno-deprecated-register
+
+# C++ headers are not tracked by PGXS; rebuild everything when one changes.
+$(OBJS): $(wildcard src/*.hpp)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
+	cat $^ > $@

@@ -1,0 +1,91 @@
+
+-- 20_tables: sessions, the snapshot chain and the message history.
+
+CREATE TABLE @extschema@.free_agent_sessions (
+    id                      uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    user_id                 text NOT NULL DEFAULT @extschema@.current_user_id(),
+    organization_id         text DEFAULT @extschema@.current_organization_id(),
+    name                    text NOT NULL CHECK (pg_catalog.char_length(name) BETWEEN 1 AND 200),
+    description             text,
+    model                   text,
+    status                  @extschema@.session_status NOT NULL DEFAULT 'active',
+    current_state           text,
+    visibility              @extschema@.session_visibility NOT NULL DEFAULT 'private',
+    memory_summary          jsonb,
+    metadata                jsonb NOT NULL DEFAULT '{}'
+                            CHECK (pg_catalog.jsonb_typeof(metadata) = 'object'),
+    created_at              timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    completed_at            timestamptz,
+    -- maintained only by the extension's functions (see the session row guard trigger)
+    snapshot_count          integer NOT NULL DEFAULT 0,
+    latest_snapshot_number  integer NOT NULL DEFAULT 0,
+    last_snapshot_at        timestamptz,
+    latest_snapshot_size    bigint NOT NULL DEFAULT 0,
+    total_snapshot_size     bigint NOT NULL DEFAULT 0,
+    stored_bytes            bigint NOT NULL DEFAULT 0,
+    message_count           integer NOT NULL DEFAULT 0,
+    last_message_at         timestamptz
+);
+COMMENT ON TABLE @extschema@.free_agent_sessions IS
+    'One row per agent session; counters are maintained by session_persist''s functions';
+
+-- a user's sessions, newest first (sessions_list)
+CREATE INDEX free_agent_sessions_user_updated_idx
+    ON @extschema@.free_agent_sessions (user_id, updated_at DESC);
+CREATE INDEX free_agent_sessions_organization_idx
+    ON @extschema@.free_agent_sessions (organization_id, updated_at DESC)
+    WHERE visibility = 'organization';
+CREATE INDEX free_agent_sessions_public_idx
+    ON @extschema@.free_agent_sessions (visibility, updated_at DESC)
+    WHERE visibility = 'public';
+
+CREATE TABLE @extschema@.session_snapshot_chain (
+    session_id       uuid NOT NULL REFERENCES @extschema@.free_agent_sessions (id) ON DELETE CASCADE,
+    snapshot_number  integer NOT NULL CHECK (snapshot_number > 0),
+    id               uuid NOT NULL UNIQUE DEFAULT pg_catalog.gen_random_uuid(),
+    user_id          text NOT NULL,
+    organization_id  text,
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    snapshot_size    bigint NOT NULL,
+    stored_bytes     bigint NOT NULL,
+    kind             text NOT NULL CHECK (kind IN ('full', 'delta')),
+    base_number      integer,
+    state            jsonb,
+    delta            jsonb,
+    state_hash       bytea NOT NULL,
+    fingerprint      bytea,
+    metadata         jsonb NOT NULL DEFAULT '{}',
+    PRIMARY KEY (session_id, snapshot_number),
+    CONSTRAINT session_snapshot_chain_payload_check CHECK (
+        (kind = 'full' AND state IS NOT NULL AND delta IS NULL AND base_number IS NULL)
+     OR (kind = 'delta' AND delta IS NOT NULL AND state IS NULL
+         AND base_number > 0 AND base_number < snapshot_number))
+);
+COMMENT ON TABLE @extschema@.session_snapshot_chain IS
+    'Snapshots as keyframes (kind full) and deltas; read them through session_snapshots';
+
+-- the nearest keyframe at or before a snapshot: one probe per restore
+CREATE INDEX session_snapshot_chain_keyframe_idx
+    ON @extschema@.session_snapshot_chain (session_id, snapshot_number) WHERE kind = 'full';
+CREATE INDEX session_snapshot_chain_user_idx ON @extschema@.session_snapshot_chain (user_id);
+
+CREATE TABLE @extschema@.session_messages (
+    id               uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    session_id       uuid NOT NULL REFERENCES @extschema@.free_agent_sessions (id) ON DELETE CASCADE,
+    message_order    integer NOT NULL CHECK (message_order > 0),
+    user_id          text NOT NULL,
+    organization_id  text,
+    role             text NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+    content          text NOT NULL,
+    metadata         jsonb NOT NULL DEFAULT '{}',
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (session_id, message_order)
+);
+COMMENT ON TABLE @extschema@.session_messages IS
+    'Append-only message history; written by append_session_messages and create_session_snapshot';
+CREATE INDEX session_messages_user_idx ON @extschema@.session_messages (user_id);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.free_agent_sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.session_snapshot_chain', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.session_messages', '');

@@ -1,0 +1,51 @@
+
+-- 30_access: row-level security, grants and the session row guard (SPEC.md, "Identity and
+-- access"). Policies call the identity functions as (SELECT ...) so they run once per
+-- statement. The chain and the messages have SELECT policies only: no client can insert,
+-- update or delete them directly, whatever it was granted. The extension's functions
+-- check ownership as the caller, then write those rows as the tables' owner.
+
+ALTER TABLE @extschema@.free_agent_sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.session_snapshot_chain ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.session_messages ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY sessions_read ON @extschema@.free_agent_sessions FOR SELECT
+    USING (user_id = (SELECT @extschema@.current_user_id())
+           OR visibility = 'public'
+           OR (visibility = 'organization'
+               AND organization_id = (SELECT @extschema@.current_organization_id())));
+CREATE POLICY sessions_insert ON @extschema@.free_agent_sessions FOR INSERT
+    WITH CHECK (user_id = (SELECT @extschema@.current_user_id())
+                AND (organization_id IS NULL
+                     OR organization_id = (SELECT @extschema@.current_organization_id())));
+CREATE POLICY sessions_update ON @extschema@.free_agent_sessions FOR UPDATE
+    USING (user_id = (SELECT @extschema@.current_user_id()))
+    WITH CHECK (user_id = (SELECT @extschema@.current_user_id()));
+CREATE POLICY sessions_delete ON @extschema@.free_agent_sessions FOR DELETE
+    USING (user_id = (SELECT @extschema@.current_user_id()));
+
+-- A snapshot or message is readable when its session is (the EXISTS runs the sessions
+-- policy above); the owner's own rows are found without it.
+CREATE POLICY chain_read ON @extschema@.session_snapshot_chain FOR SELECT
+    USING (user_id = (SELECT @extschema@.current_user_id())
+           OR EXISTS (SELECT 1 FROM @extschema@.free_agent_sessions s
+                       WHERE s.id = session_id AND s.visibility <> 'private'));
+CREATE POLICY messages_read ON @extschema@.session_messages FOR SELECT
+    USING (user_id = (SELECT @extschema@.current_user_id())
+           OR EXISTS (SELECT 1 FROM @extschema@.free_agent_sessions s
+                       WHERE s.id = session_id AND s.visibility <> 'private'));
+
+GRANT SELECT ON @extschema@.free_agent_sessions, @extschema@.session_snapshot_chain,
+                @extschema@.session_messages TO PUBLIC;
+GRANT INSERT, DELETE ON @extschema@.free_agent_sessions TO PUBLIC;
+GRANT UPDATE (name, description, model, status, current_state, visibility, memory_summary,
+              metadata, completed_at)
+    ON @extschema@.free_agent_sessions TO PUBLIC;
+
+CREATE FUNCTION @extschema@.guard_session_row() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'sp_guard_session_row'
+    LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.guard_session_row() FROM PUBLIC;
+CREATE TRIGGER guard_session_row
+    BEFORE INSERT OR UPDATE ON @extschema@.free_agent_sessions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_session_row();

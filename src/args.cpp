@@ -1,0 +1,38 @@
+#include "args.hpp"
+
+#include "error.hpp"
+#include "guard.hpp"
+
+namespace sp {
+
+void require_arg(FunctionCallInfo fcinfo, int index, const char *name) {
+    if (PG_ARGISNULL(index))
+        raise(sqlstate::null_value_not_allowed, psprintf("%s must not be null", name));
+}
+
+const char *json_type_name(Jsonb *value) {
+    if (JB_ROOT_IS_OBJECT(value))
+        return "object";
+    if (!JB_ROOT_IS_SCALAR(value))
+        return "array";
+    JsonbValue scalar;
+    JsonbExtractScalar(&value->root, &scalar);
+    switch (scalar.type) {
+    case jbvString:
+        return "string";
+    case jbvNumeric:
+        return "number";
+    case jbvBool:
+        return "boolean";
+    default:
+        return "null";
+    }
+}
+
+void require_json_object(Jsonb *value, const char *what) {
+    if (!JB_ROOT_IS_OBJECT(value))
+        raise(sqlstate::invalid_parameter_value,
+              psprintf("%s must be a JSON object, not %s", what, json_type_name(value)));
+}
+
+} // namespace sp

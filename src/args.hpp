@@ -1,0 +1,18 @@
+// Argument checks shared by the entry points: each refusal names the parameter, so a client
+// knows what to fix (SPEC.md, "Errors").
+#pragma once
+
+#include "pg.hpp"
+
+namespace sp {
+
+// 22004 when argument `index` (named `name` in SQL) is NULL.
+void require_arg(FunctionCallInfo fcinfo, int index, const char *name);
+
+// 22023 unless the jsonb is an object; `what` names it in the message.
+void require_json_object(Jsonb *value, const char *what);
+
+// "object", "array", "string", "number", "boolean" or "null": the JSON type of a jsonb.
+const char *json_type_name(Jsonb *value);
+
+} // namespace sp

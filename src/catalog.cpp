@@ -1,0 +1,237 @@
+#include "catalog.hpp"
+
+#include "error.hpp"
+#include "guard.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
+}
+
+namespace sp {
+
+namespace {
+
+struct QueryText {
+    const char *sql; // %1$s is the extension's schema, quoted
+    int nargs;
+    Oid argtypes[14];
+};
+
+// Indexed by Sql. Every object is schema-qualified; nothing depends on search_path.
+const QueryText query_texts[] = {
+    // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
+    // bypasses RLS) gets the row.
+    {"SELECT user_id, organization_id, latest_snapshot_number, message_count"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
+     1,
+     {UUIDOID}},
+    // SessionVisible: as the caller.
+    {"SELECT user_id, latest_snapshot_number FROM %1$s.free_agent_sessions WHERE id = $1",
+     1,
+     {UUIDOID}},
+    // SessionForRead: the summary row, as the caller.
+    {"SELECT id AS session_id, name, status::text, model, visibility::text, snapshot_count,"
+     "       latest_snapshot_number, last_snapshot_at, latest_snapshot_size, total_snapshot_size,"
+     "       stored_bytes, message_count, last_message_at, created_at, updated_at"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1",
+     1,
+     {UUIDOID}},
+    // ChainLink: one snapshot's bookkeeping.
+    {"SELECT id, created_at, kind, snapshot_size, stored_bytes, state_hash, fingerprint"
+     "  FROM %1$s.session_snapshot_chain WHERE session_id = $1 AND snapshot_number = $2",
+     2,
+     {UUIDOID, INT4OID}},
+    // InsertSnapshot
+    {"INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"
+     "       organization_id, snapshot_size, stored_bytes, kind, base_number, state, delta,"
+     "       state_hash, fingerprint, metadata)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+     " RETURNING id, created_at",
+     13,
+     {UUIDOID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, INT4OID, JSONBOID, JSONBOID,
+      BYTEAOID, BYTEAOID, JSONBOID}},
+    // CountSnapshotSave
+    {"UPDATE %1$s.free_agent_sessions SET snapshot_count = snapshot_count + 1,"
+     "       latest_snapshot_number = $2, last_snapshot_at = now(), latest_snapshot_size = $3,"
+     "       total_snapshot_size = total_snapshot_size + $3, stored_bytes = stored_bytes + $4,"
+     "       updated_at = now()"
+     " WHERE id = $1",
+     4,
+     {UUIDOID, INT4OID, INT8OID, INT8OID}},
+    // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
+    {"SELECT snapshot_number, kind, state, delta, state_hash, id, snapshot_size, created_at,"
+     "       metadata"
+     "  FROM %1$s.session_snapshot_chain"
+     " WHERE session_id = $1 AND snapshot_number <= $2"
+     "   AND snapshot_number >= (SELECT max(snapshot_number) FROM %1$s.session_snapshot_chain"
+     "                            WHERE session_id = $1 AND kind = 'full'"
+     "                              AND snapshot_number <= $2)"
+     " ORDER BY snapshot_number",
+     2,
+     {UUIDOID, INT4OID}},
+    // CleanupCandidates: how many snapshots a cleanup would delete.
+    {"SELECT count(*)::int FROM %1$s.session_snapshot_chain"
+     " WHERE session_id = $1 AND snapshot_number <= $2"
+     "   AND ($3::timestamptz IS NULL OR created_at < $3)",
+     3,
+     {UUIDOID, INT4OID, TIMESTAMPTZOID}},
+    // CleanupRepairTargets: kept deltas whose base the cleanup deletes.
+    {"SELECT k.snapshot_number"
+     "  FROM %1$s.session_snapshot_chain k"
+     "  JOIN %1$s.session_snapshot_chain b"
+     "    ON b.session_id = k.session_id AND b.snapshot_number = k.base_number"
+     " WHERE k.session_id = $1 AND k.kind = 'delta'"
+     "   AND NOT (k.snapshot_number <= $2 AND ($3::timestamptz IS NULL OR k.created_at < $3))"
+     "   AND b.snapshot_number <= $2 AND ($3::timestamptz IS NULL OR b.created_at < $3)"
+     " ORDER BY k.snapshot_number",
+     3,
+     {UUIDOID, INT4OID, TIMESTAMPTZOID}},
+    // RewriteAsKeyframe: returns how many more bytes the snapshot now stores.
+    {"WITH old AS (SELECT stored_bytes FROM %1$s.session_snapshot_chain"
+     "              WHERE session_id = $1 AND snapshot_number = $2)"
+     "UPDATE %1$s.session_snapshot_chain c"
+     "   SET kind = 'full', state = $3, delta = NULL, base_number = NULL, stored_bytes = $4,"
+     "       fingerprint = $5"
+     "  FROM old WHERE c.session_id = $1 AND c.snapshot_number = $2"
+     " RETURNING c.stored_bytes - old.stored_bytes",
+     5,
+     {UUIDOID, INT4OID, JSONBOID, INT8OID, BYTEAOID}},
+    // DeleteSnapshots
+    {"WITH gone AS (DELETE FROM %1$s.session_snapshot_chain"
+     "               WHERE session_id = $1 AND snapshot_number <= $2"
+     "                 AND ($3::timestamptz IS NULL OR created_at < $3)"
+     "               RETURNING snapshot_size, stored_bytes)"
+     "SELECT count(*)::int, coalesce(sum(snapshot_size), 0)::bigint,"
+     "       coalesce(sum(stored_bytes), 0)::bigint FROM gone",
+     3,
+     {UUIDOID, INT4OID, TIMESTAMPTZOID}},
+    // CountCleanup
+    {"UPDATE %1$s.free_agent_sessions SET snapshot_count = snapshot_count - $2,"
+     "       total_snapshot_size = total_snapshot_size - $3, stored_bytes = stored_bytes + $4"
+     " WHERE id = $1",
+     4,
+     {UUIDOID, INT4OID, INT8OID, INT8OID}},
+    // InsertSession: as the caller; defaults give the owner and organization.
+    {"INSERT INTO %1$s.free_agent_sessions (name, model, description, metadata, visibility)"
+     " VALUES ($1, $2, $3, coalesce($4, '{}'::jsonb),"
+     "         coalesce($5, 'private')::%1$s.session_visibility)"
+     " RETURNING *",
+     5,
+     {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID}},
+    // WritableSessions: sessions the caller may prune that have more than $1 snapshots.
+    {"SELECT id FROM %1$s.free_agent_sessions"
+     " WHERE snapshot_count > $1 AND ($2 OR user_id = %1$s.current_user_id())"
+     " ORDER BY id",
+     2,
+     {INT4OID, BOOLOID}},
+};
+static_assert(sizeof query_texts / sizeof query_texts[0] == static_cast<size_t>(Sql::Count_),
+              "one text per Query");
+
+struct CatalogCache {
+    bool valid;
+    Oid sessions_relid;
+    Oid owner;
+    char *schema_sql; // quoted schema name, in TopMemoryContext
+    SPIPlanPtr plans[static_cast<int>(Sql::Count_)];
+};
+
+CatalogCache cache;
+bool callback_registered = false;
+
+void invalidate(Datum, Oid relid) {
+    // Only mark: a plan may be executing right now. Plans are freed on next use.
+    if (relid == InvalidOid || relid == cache.sessions_relid)
+        cache.valid = false;
+}
+
+// The schema of an extension (get_extension_schema() is not exported before PostgreSQL 16).
+Oid extension_schema(Oid extension) {
+    Relation rel = table_open(ExtensionRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(extension));
+    SysScanDesc scan = systable_beginscan(rel, ExtensionOidIndexId, true, nullptr, 1, &key);
+    HeapTuple tuple = systable_getnext(scan);
+    Oid schema =
+        HeapTupleIsValid(tuple) ? ((Form_pg_extension)GETSTRUCT(tuple))->extnamespace : InvalidOid;
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return schema;
+}
+
+void refresh() {
+    for (SPIPlanPtr &p : cache.plans) {
+        if (p)
+            SPI_freeplan(p);
+        p = nullptr;
+    }
+    if (cache.schema_sql)
+        pfree(cache.schema_sql);
+    cache.schema_sql = nullptr;
+
+    Oid extension = get_extension_oid("session_persist", true);
+    if (!OidIsValid(extension))
+        raise("55000", "extension \"session_persist\" is not installed in this database", nullptr,
+              "Run CREATE EXTENSION session_persist.");
+    Oid schema = extension_schema(extension);
+    char *schema_name = get_namespace_name(schema);
+    Oid relid = get_relname_relid("free_agent_sessions", schema);
+    if (!OidIsValid(relid))
+        raise(sqlstate::internal_error, "session_persist's table free_agent_sessions is missing");
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tuple))
+        raise(sqlstate::internal_error, "cache lookup failed for free_agent_sessions");
+    cache.owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
+    ReleaseSysCache(tuple);
+
+    cache.sessions_relid = relid;
+    cache.schema_sql = MemoryContextStrdup(TopMemoryContext, quote_identifier(schema_name));
+    if (!callback_registered) {
+        CacheRegisterRelcacheCallback(invalidate, (Datum)0);
+        callback_registered = true;
+    }
+    cache.valid = true;
+}
+
+void ensure_fresh() {
+    if (!cache.valid)
+        refresh();
+}
+
+} // namespace
+
+SPIPlanPtr plan(Sql q) {
+    ensure_fresh();
+    SPIPlanPtr &slot = cache.plans[static_cast<int>(q)];
+    if (!slot) {
+        const QueryText &text = query_texts[static_cast<int>(q)];
+        char *sql = psprintf(text.sql, cache.schema_sql);
+        SPIPlanPtr prepared = SPI_prepare(sql, text.nargs, const_cast<Oid *>(text.argtypes));
+        if (!prepared)
+            elog(ERROR, "session_persist: SPI_prepare failed (%s): %s",
+                 SPI_result_code_string(SPI_result), sql);
+        SPI_keepplan(prepared);
+        pfree(sql);
+        slot = prepared;
+    }
+    return slot;
+}
+
+Oid table_owner() {
+    ensure_fresh();
+    return cache.owner;
+}
+
+bool current_user_bypasses_rls() {
+    Oid user = GetUserId();
+    return superuser() || has_bypassrls_privilege(user) || user == table_owner();
+}
+
+} // namespace sp

@@ -1,0 +1,58 @@
+// Where the extension's objects are, and the SPI plans that reach them.
+//
+// The schema is read from the extension's pg_extension entry (never from search_path) and
+// cached per backend with the table owner; a relcache invalidation of the sessions table
+// (DROP/ALTER EXTENSION) marks the cache stale and the plans are rebuilt on next use.
+#pragma once
+
+#include "pg.hpp"
+
+namespace sp {
+
+// Every query session_persist runs. Each is prepared once per backend and kept.
+enum class Sql {
+    LockSessionForWrite,
+    SessionVisible,
+    SessionForRead,
+    ChainLink,
+    InsertSnapshot,
+    CountSnapshotSave,
+    ChainRange,
+    CleanupCandidates,
+    CleanupRepairTargets,
+    RewriteAsKeyframe,
+    DeleteSnapshots,
+    CountCleanup,
+    InsertSession,
+    WritableSessions,
+    Count_ // number of queries
+};
+
+// The prepared plan for q, in the extension's schema. Call between SPI_connect/SPI_finish.
+SPIPlanPtr plan(Sql q);
+
+// The role that owns the extension's tables. Functions write the rows a caller may not
+// write directly (chain, messages, counters) as this role, and only after checking that
+// the caller owns the session.
+Oid table_owner();
+
+// Runs fn with the table owner as current user (restricted security context); the caller's
+// identity is restored even when fn raises an error.
+template <typename Fn> void as_table_owner(Fn &&fn) {
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(table_owner(), saved_context | SECURITY_LOCAL_USERID_CHANGE |
+                                              SECURITY_RESTRICTED_OPERATION);
+    PG_TRY();
+    { fn(); }
+    PG_FINALLY();
+    { SetUserIdAndSecContext(saved_user, saved_context); }
+    PG_END_TRY();
+}
+
+// True when the current user is not subject to row-level security on our tables
+// (superuser, BYPASSRLS, or the tables' owner).
+bool current_user_bypasses_rls();
+
+} // namespace sp

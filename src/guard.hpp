@@ -1,0 +1,99 @@
+// The two crossings between C++ and PostgreSQL (CONVENTIONS.md, "the two hazards").
+//
+// 1. SP_FUNCTION(name) defines an fmgr entry point whose body runs inside one guard:
+//    a C++ exception (sp::Error, std::bad_alloc, anything) is caught, the C++ frames end,
+//    and only then is it raised as a PostgreSQL ERROR with its SQLSTATE. An exception
+//    never reaches PostgreSQL's C frames.
+// 2. sp::pg_call(fn) runs a PostgreSQL call from C++ code that has objects with
+//    destructors alive: a PostgreSQL error inside it is caught (PG_TRY), copied, and
+//    thrown as sp::PgError so the C++ stack unwinds normally; the entry guard re-raises it
+//    unchanged (same SQLSTATE, message, detail).
+//
+// Glue code that holds no C++ objects with destructors may call PostgreSQL directly.
+#pragma once
+
+#include "pg.hpp"
+
+#include "error.hpp"
+
+#include <type_traits>
+#include <utility>
+
+namespace sp {
+
+// A PostgreSQL error captured by pg_call, travelling through C++ frames.
+struct PgError {
+    ErrorData *data;
+};
+
+// Raise an ERROR with SPEC.md's SQLSTATE for `sqlstate` (five characters), mapped to
+// PostgREST's PTnnn codes when session_persist.http_status_codes is on.
+[[noreturn]] void raise(const char *sqlstate, const char *message, const char *detail = nullptr,
+                        const char *hint = nullptr);
+
+// The SQLSTATE actually reported for one of SPEC.md's codes under the current settings.
+int reported_sqlstate(const char *sqlstate);
+
+// Runs fn; a PostgreSQL error inside it becomes a thrown sp::PgError.
+template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
+    MemoryContext caller_context = CurrentMemoryContext;
+    ErrorData *volatile captured = nullptr;
+    if constexpr (std::is_void_v<decltype(fn())>) {
+        PG_TRY();
+        { fn(); }
+        PG_CATCH();
+        {
+            MemoryContextSwitchTo(caller_context);
+            captured = CopyErrorData();
+            FlushErrorState();
+        }
+        PG_END_TRY();
+        if (captured)
+            throw PgError{captured};
+    } else {
+        using Result = decltype(fn());
+        // A plain object stays valid across the longjmp because it is only written inside
+        // PG_TRY and read after it when no error happened.
+        Result result{};
+        Result *volatile slot = &result;
+        PG_TRY();
+        { *slot = fn(); }
+        PG_CATCH();
+        {
+            MemoryContextSwitchTo(caller_context);
+            captured = CopyErrorData();
+            FlushErrorState();
+        }
+        PG_END_TRY();
+        if (captured)
+            throw PgError{captured};
+        return result;
+    }
+}
+
+// Lets PostgreSQL cancel a long C++ loop (statement_timeout, pg_cancel_backend).
+inline void check_for_interrupts() {
+    if (INTERRUPTS_PENDING_CONDITION())
+        pg_call([] { ProcessInterrupts(); });
+}
+
+// Lets PostgreSQL refuse recursion that would overflow the stack (54001).
+inline void check_stack() {
+    if (stack_is_too_deep())
+        pg_call([] { check_stack_depth(); });
+}
+
+using Body = Datum (*)(FunctionCallInfo);
+
+// Runs an entry point's body; see (1) above.
+Datum guarded(FunctionCallInfo fcinfo, Body body);
+
+} // namespace sp
+
+#define SP_FUNCTION(name)                                                                          \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                             \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    Datum name(PG_FUNCTION_ARGS) { return sp::guarded(fcinfo, name##_body); }                      \
+    }                                                                                              \
+    static Datum name##_body(FunctionCallInfo fcinfo)

@@ -1,0 +1,39 @@
+#include "notify.hpp"
+
+#include "settings.hpp"
+#include "spi_util.hpp"
+
+extern "C" {
+#include "lib/stringinfo.h"
+#include "utils/json.h"
+}
+
+namespace sp {
+
+void notify_session_event(Datum session_id, const char *user_id, const char *event, int32 number) {
+    if (!settings::notify)
+        return;
+    StringInfoData payload;
+    initStringInfo(&payload);
+    appendStringInfo(&payload, "{\"session_id\":\"%s\",\"user_id\":", uuid_text(session_id));
+    if (user_id)
+        escape_json(&payload, user_id);
+    else
+        appendStringInfoString(&payload, "null");
+    appendStringInfo(&payload, ",\"event\":\"%s\"", event);
+    if (number > 0)
+        appendStringInfo(&payload, ",\"%s\":%d",
+                         strcmp(event, "messages") == 0 ? "message_order" : "snapshot_number",
+                         number);
+    appendStringInfoChar(&payload, '}');
+    // NOTIFY payloads must stay under 8000 bytes; ids keep it far below unless user_id is
+    // absurdly long, in which case it is dropped rather than failing the save.
+    if (payload.len >= NAMEDATALEN * 100) {
+        resetStringInfo(&payload);
+        appendStringInfo(&payload, "{\"session_id\":\"%s\",\"event\":\"%s\"}",
+                         uuid_text(session_id), event);
+    }
+    Async_Notify("session_persist", payload.data);
+}
+
+} // namespace sp

@@ -1,0 +1,12 @@
+// NOTIFY session_persist: a small JSON payload of ids, delivered at commit (SPEC.md).
+#pragma once
+
+#include "pg.hpp"
+
+namespace sp {
+
+// `event` is "snapshot", "messages", "fork" or "delete"; number is the snapshot or last
+// message number (0: none). Does nothing when session_persist.notify is off.
+void notify_session_event(Datum session_id, const char *user_id, const char *event, int32 number);
+
+} // namespace sp

@@ -1,0 +1,48 @@
+#include "session_access.hpp"
+
+#include "error.hpp"
+#include "guard.hpp"
+#include "spi_util.hpp"
+
+namespace sp {
+
+void raise_session_not_found(Datum session_id) {
+    raise(sqlstate::not_found, psprintf("session %s not found", uuid_text(session_id)),
+          "It does not exist or is not visible to the current user.");
+}
+
+bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out) {
+    Datum args[] = {session_id};
+    run(Sql::LockSessionForWrite, args, nullptr, false, 1);
+    if (SPI_processed == 0)
+        return false;
+    out->user_id = column_cstring(0, 1, upper);
+    out->organization_id = column_cstring(0, 2, upper);
+    out->latest_snapshot_number = column_int32(0, 3);
+    out->message_count = column_int32(0, 4);
+    return true;
+}
+
+WritableSession lock_session_for_write(Datum session_id, MemoryContext upper) {
+    WritableSession session;
+    if (try_lock_session_for_write(session_id, upper, &session))
+        return session;
+    // Not lockable: tell "not yours" from "not there" (the rare path, so a second query).
+    Datum args[] = {session_id};
+    run(Sql::SessionVisible, args, nullptr, true, 1);
+    if (SPI_processed == 0)
+        raise_session_not_found(session_id);
+    raise(sqlstate::insufficient_privilege,
+          psprintf("permission denied to change session %s", uuid_text(session_id)),
+          "Only the session's owner can change it; it is shared with you read-only.");
+}
+
+int32 require_visible_session(Datum session_id) {
+    Datum args[] = {session_id};
+    run(Sql::SessionVisible, args, nullptr, true, 1);
+    if (SPI_processed == 0)
+        raise_session_not_found(session_id);
+    return column_int32(0, 2);
+}
+
+} // namespace sp

@@ -1,0 +1,29 @@
+// Who may read or write a session (SPEC.md, "Identity and access"), decided as the caller so
+// that row-level security is the single authority. Call between SPI_connect/SPI_finish.
+#pragma once
+
+#include "pg.hpp"
+
+namespace sp {
+
+struct WritableSession {
+    char *user_id;         // owner (copied to chain and message rows)
+    char *organization_id; // may be NULL
+    int32 latest_snapshot_number;
+    int32 message_count;
+};
+
+// Locks the session's row until the end of the transaction (other sessions are not
+// blocked). P0002 when the caller cannot see it, 42501 when it can see but not write it.
+WritableSession lock_session_for_write(Datum session_id, MemoryContext upper);
+
+// Like lock_session_for_write, but returns false instead of raising 42501 / P0002.
+bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out);
+
+// The latest snapshot number of a session the caller can see; P0002 otherwise.
+int32 require_visible_session(Datum session_id);
+
+// Raises P0002 for a session that does not exist or is not visible.
+[[noreturn]] void raise_session_not_found(Datum session_id);
+
+} // namespace sp

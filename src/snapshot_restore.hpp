@@ -1,0 +1,25 @@
+// Restoring a snapshot: the nearest keyframe plus the deltas after it, checked against the
+// stored hash (XX001 on mismatch). Runs as the current user, so RLS decides visibility.
+#pragma once
+
+#include "pg.hpp"
+
+namespace sp {
+
+struct RestoredSnapshot {
+    Jsonb *state; // in the upper context
+    int32 snapshot_number;
+    Datum id;
+    int64 snapshot_size;
+    Datum created_at;
+    Datum metadata; // jsonb, never NULL
+};
+
+// Snapshot `number` of the session (PG_INT32_MAX: the latest). False when there is no such
+// snapshot visible to the current user. Call between SPI_connect/SPI_finish.
+bool restore_snapshot(Datum session_id, int32 number, MemoryContext upper, RestoredSnapshot *out);
+
+// XX001 unless `state` hashes to `expected` (a bytea).
+void verify_state_hash(Datum session_id, int32 number, Jsonb *state, Datum expected);
+
+} // namespace sp

@@ -1,0 +1,198 @@
+// create_session_snapshot: saves an agent state into the session's chain (SPEC.md,
+// "create_session_snapshot"). The session row is locked for the rest of the transaction
+// so numbering is gapless; saves to other sessions never wait.
+#include "pg.hpp"
+
+#include "args.hpp"
+#include "catalog.hpp"
+#include "error.hpp"
+#include "guard.hpp"
+#include "notify.hpp"
+#include "session_access.hpp"
+#include "settings.hpp"
+#include "snapshot_storage.hpp"
+#include "spi_util.hpp"
+#include "state_hash.hpp"
+
+namespace {
+
+using namespace sp;
+
+// Columns of Sql::ChainLink.
+enum LinkColumn { LinkId = 1, LinkCreatedAt, LinkKind, LinkSize, LinkStored, LinkHash, LinkPrint };
+
+// What the function returns: its OUT parameters.
+struct SaveResult {
+    Datum id;
+    Datum session_id;
+    int32 snapshot_number;
+    bool created;
+    const char *kind;
+    int64 snapshot_size;
+    int64 stored_bytes;
+    Datum created_at;
+};
+
+Datum result_tuple(FunctionCallInfo fcinfo, const SaveResult &r) {
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "create_session_snapshot must return a record");
+    desc = BlessTupleDesc(desc);
+    Datum values[] = {r.id,
+                      r.session_id,
+                      Int32GetDatum(r.snapshot_number),
+                      BoolGetDatum(r.created),
+                      CStringGetTextDatum(r.kind),
+                      Int64GetDatum(r.snapshot_size),
+                      Int64GetDatum(r.stored_bytes),
+                      r.created_at};
+    bool nulls[lengthof(values)] = {};
+    return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+bool hash_equals(Datum stored, const StateHash &hash) {
+    bytea *bytes = DatumGetByteaPP(stored);
+    return VARSIZE_ANY_EXHDR(bytes) == StateHash::size &&
+           memcmp(VARDATA_ANY(bytes), hash.bytes, StateHash::size) == 0;
+}
+
+Datum hash_bytea(const StateHash &hash) {
+    bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + StateHash::size));
+    SET_VARSIZE(b, VARHDRSZ + StateHash::size);
+    memcpy(VARDATA(b), hash.bytes, StateHash::size);
+    return PointerGetDatum(b);
+}
+
+void check_size(Datum session_id, int64 size) {
+    if (size > settings::max_snapshot_bytes)
+        raise(sqlstate::program_limit_exceeded,
+              psprintf("snapshot of session %s is too large: %lld bytes", uuid_text(session_id),
+                       static_cast<long long>(size)),
+              psprintf("session_persist.max_snapshot_bytes is %d bytes.",
+                       settings::max_snapshot_bytes),
+              "Keep large artifacts out of the state (store them elsewhere and reference them), "
+              "or ask an administrator to raise the limit.");
+}
+
+} // namespace
+
+SP_FUNCTION(sp_create_session_snapshot) {
+    require_arg(fcinfo, 0, "p_session_id");
+    require_arg(fcinfo, 1, "p_snapshot_data");
+    Datum session_id = PG_GETARG_DATUM(0);
+    Jsonb *state = PG_GETARG_JSONB_P(1);
+    bool has_expected = !PG_ARGISNULL(2);
+    int32 expected = has_expected ? PG_GETARG_INT32(2) : 0;
+    Jsonb *metadata = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
+
+    require_json_object(state, "p_snapshot_data");
+    if (metadata)
+        require_json_object(metadata, "p_metadata");
+    if (has_expected && expected < 0)
+        raise(sqlstate::invalid_parameter_value,
+              psprintf("p_expected_number must be 0 or more, not %d", expected));
+    int64 size = VARSIZE(state);
+    check_size(session_id, size);
+    StateHash hash = hash_state(VARDATA(state), VARSIZE(state) - VARHDRSZ);
+
+    MemoryContext upper = CurrentMemoryContext;
+    SPI_connect();
+    WritableSession session = lock_session_for_write(session_id, upper);
+    int32 latest = session.latest_snapshot_number;
+    if (has_expected && expected != latest)
+        raise(sqlstate::serialization_failure,
+              psprintf("session %s has changed since snapshot %d", uuid_text(session_id),
+                       expected),
+              psprintf("The latest snapshot is %d.", latest),
+              "Restore the latest snapshot, merge your changes, and save again with "
+              "p_expected_number set to its number.");
+
+    SaveResult result{};
+    result.session_id = session_id;
+    result.snapshot_size = size;
+    PreviousLink previous{};
+    bool unchanged = false;
+    as_table_owner([&] {
+        if (latest == 0)
+            return;
+        Datum args[] = {session_id, Int32GetDatum(latest)};
+        run(Sql::ChainLink, args, nullptr, true, 1);
+        if (SPI_processed == 0)
+            raise(sqlstate::data_corrupted,
+                  psprintf("latest snapshot %d of session %s is missing", latest,
+                           uuid_text(session_id)),
+                  nullptr, "Run verify_session() on the session.");
+        bool isnull;
+        if (hash_equals(column(0, LinkHash, &isnull), hash)) {
+            // Change detection: a retried or repeated save writes nothing.
+            unchanged = true;
+            result.id = column_copy(0, LinkId, &isnull, upper);
+            result.created_at = column(0, LinkCreatedAt, &isnull);
+            result.kind = column_cstring(0, LinkKind, upper);
+            result.snapshot_size = column_int64(0, LinkSize);
+            result.stored_bytes = column_int64(0, LinkStored);
+            result.snapshot_number = latest;
+            return;
+        }
+        previous.number = latest;
+        previous.fingerprint = column_copy(0, LinkPrint, &isnull, upper);
+        previous.has_fingerprint = !isnull;
+    });
+
+    if (!unchanged) {
+        StoragePlan storage = plan_storage(session_id, state, latest > 0 ? &previous : nullptr);
+        int32 number = latest + 1;
+        as_table_owner([&] {
+            Datum args[] = {session_id,
+                            Int32GetDatum(number),
+                            CStringGetTextDatum(session.user_id),
+                            session.organization_id ? CStringGetTextDatum(session.organization_id)
+                                                    : (Datum)0,
+                            Int64GetDatum(size),
+                            Int64GetDatum(storage.stored_bytes),
+                            CStringGetTextDatum(storage.keyframe ? "full" : "delta"),
+                            Int32GetDatum(latest),
+                            storage.keyframe ? JsonbPGetDatum(state) : (Datum)0,
+                            storage.keyframe ? (Datum)0 : JsonbPGetDatum(storage.delta),
+                            hash_bytea(hash),
+                            storage.fingerprint,
+                            metadata ? JsonbPGetDatum(metadata)
+                                     : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))};
+            char nulls[] = {' ',
+                            ' ',
+                            ' ',
+                            null_flag(!session.organization_id),
+                            ' ',
+                            ' ',
+                            ' ',
+                            null_flag(storage.keyframe),
+                            null_flag(!storage.keyframe),
+                            null_flag(storage.keyframe),
+                            ' ',
+                            null_flag(storage.fingerprint == (Datum)0),
+                            ' '};
+            run(Sql::InsertSnapshot, args, nulls, false, 1);
+            bool isnull;
+            result.id = column_copy(0, 1, &isnull, upper);
+            result.created_at = column(0, 2, &isnull);
+
+            Datum count_args[] = {session_id, Int32GetDatum(number), Int64GetDatum(size),
+                                  Int64GetDatum(storage.stored_bytes)};
+            run(Sql::CountSnapshotSave, count_args, nullptr, false);
+        });
+        result.created = true;
+        result.snapshot_number = number;
+        result.kind = storage.keyframe ? "full" : "delta";
+        result.stored_bytes = storage.stored_bytes;
+        notify_session_event(session_id, session.user_id, "snapshot", number);
+    }
+    SPI_finish();
+
+    if (result.created && size > settings::warn_snapshot_bytes)
+        ereport(WARNING,
+                (errmsg("snapshot %d of session %s is large: %lld bytes", result.snapshot_number,
+                        uuid_text(session_id), static_cast<long long>(size)),
+                 errdetail("session_persist.warn_snapshot_bytes is %d bytes.",
+                           settings::warn_snapshot_bytes)));
+    return result_tuple(fcinfo, result);
+}

@@ -1,0 +1,65 @@
+#include "spi_util.hpp"
+
+namespace sp {
+
+int run(Sql q, Datum *values, const char *nulls, bool read_only, long max_rows) {
+    int rc = SPI_execute_plan(plan(q), values, nulls, read_only, max_rows);
+    if (rc < 0)
+        elog(ERROR, "session_persist: query %d failed: %s", static_cast<int>(q),
+             SPI_result_code_string(rc));
+    return rc;
+}
+
+Datum column(uint64 row, int col, bool *isnull) {
+    return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+bool column_is_null(uint64 row, int col) {
+    bool isnull;
+    column(row, col, &isnull);
+    return isnull;
+}
+
+int32 column_int32(uint64 row, int col) {
+    bool isnull;
+    Datum d = column(row, col, &isnull);
+    return isnull ? 0 : DatumGetInt32(d);
+}
+
+int64 column_int64(uint64 row, int col) {
+    bool isnull;
+    Datum d = column(row, col, &isnull);
+    return isnull ? 0 : DatumGetInt64(d);
+}
+
+Datum column_copy(uint64 row, int col, bool *isnull, MemoryContext upper) {
+    Datum d = column(row, col, isnull);
+    if (*isnull)
+        return (Datum)0;
+    Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, col - 1);
+    if (att->attbyval)
+        return d;
+    MemoryContext old = MemoryContextSwitchTo(upper);
+    Datum copy = att->attlen == -1 ? PointerGetDatum(PG_DETOAST_DATUM_COPY(d))
+                                   : datumCopy(d, false, att->attlen);
+    MemoryContextSwitchTo(old);
+    return copy;
+}
+
+char *column_cstring(uint64 row, int col, MemoryContext upper) {
+    char *value = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+    return value ? MemoryContextStrdup(upper, value) : nullptr;
+}
+
+ReturnSetInfo *materialized_srf(FunctionCallInfo fcinfo) {
+#if PG_VERSION_NUM >= 150000
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+#else
+    SetSingleFuncCall(fcinfo, SRF_SINGLE_USE_EXPECTED);
+#endif
+    return reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+}
+
+char *uuid_text(Datum uuid) { return DatumGetCString(DirectFunctionCall1(uuid_out, uuid)); }
+
+} // namespace sp

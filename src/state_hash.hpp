@@ -1,0 +1,23 @@
+// The hash that identifies a snapshot's state: XXH3-128 over the jsonb binary form.
+// Equal jsonb values produced by PostgreSQL have equal binary forms, so equal hashes mean
+// "unchanged" for change detection; restores recompute it to detect corruption.
+// Pure C++: no PostgreSQL headers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace sp {
+
+struct StateHash {
+    static constexpr size_t size = 16;
+    uint8_t bytes[size];
+
+    bool operator==(const StateHash &o) const { return memcmp(bytes, o.bytes, size) == 0; }
+    bool operator!=(const StateHash &o) const { return !(*this == o); }
+};
+
+StateHash hash_state(const void *data, size_t length);
+
+} // namespace sp
