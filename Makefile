@@ -5,7 +5,7 @@ EXTENSION  = session_persist
 MODULE_big = session_persist
 EXTVERSION = 1.0
 
-SRCS = $(sort $(wildcard src/*.cpp))
+SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
 # The install script is assembled from one fragment per concern (sql/install/NN_*.sql).
@@ -19,9 +19,11 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=$(EXTENSION)
 
-TAP_TESTS = 1
+# TAP tests (test/t) start their own servers, so they run apart from installcheck, as a
+# non-root user: `make tapcheck` (scripts/test does that).
 PROVE_TESTS = test/t/*.pl
 
+PG_CPPFLAGS = -Isrc
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -fno-omit-frame-pointer $(SP_EXTRA_CXXFLAGS)
 SHLIB_LINK  = -lstdc++ -lxxhash $(SP_EXTRA_LDFLAGS)
@@ -34,7 +36,12 @@ include $(PGXS)
 override BITCODE_CXXFLAGS += -std=c++17 -Wno-register -Wno-deprecated-register
 
 # C++ headers are not tracked by PGXS; rebuild everything when one changes.
-$(OBJS): $(wildcard src/*.hpp)
+$(OBJS): $(wildcard src/*.hpp src/core/*.hpp)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 	cat $^ > $@
+
+tapcheck:
+	$(prove_installcheck)
+
+.PHONY: tapcheck

@@ -1,6 +1,6 @@
 #include "args.hpp"
 
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 
 namespace sp {

@@ -1,6 +1,6 @@
 #include "catalog.hpp"
 
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 
 extern "C" {

@@ -14,7 +14,7 @@
 
 #include "pg.hpp"
 
-#include "error.hpp"
+#include "core/error.hpp"
 
 #include <type_traits>
 #include <utility>

@@ -1,6 +1,6 @@
 #include "session_access.hpp"
 
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 #include "spi_util.hpp"
 
@@ -29,7 +29,7 @@ WritableSession lock_session_for_write(Datum session_id, MemoryContext upper) {
         return session;
     // Not lockable: tell "not yours" from "not there" (the rare path, so a second query).
     Datum args[] = {session_id};
-    run(Sql::SessionVisible, args, nullptr, true, 1);
+    run(Sql::SessionVisible, args, nullptr, false, 1);
     if (SPI_processed == 0)
         raise_session_not_found(session_id);
     raise(sqlstate::insufficient_privilege,

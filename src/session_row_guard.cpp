@@ -8,7 +8,7 @@
 #include "pg.hpp"
 
 #include "catalog.hpp"
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 #include "pg.hpp"
 
 #include "args.hpp"
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 #include "identity.hpp"
 #include "session_access.hpp"
@@ -21,6 +21,14 @@ void check_name(text *name) {
               psprintf("p_name must be 1 to %d characters, not %d", max_name_chars, chars));
 }
 
+void check_visibility(text *visibility) {
+    const char *value = text_to_cstring(visibility);
+    if (strcmp(value, "private") != 0 && strcmp(value, "organization") != 0 &&
+        strcmp(value, "public") != 0)
+        raise(sqlstate::invalid_parameter_value,
+              psprintf("p_visibility must be private, organization or public, not \"%s\"", value));
+}
+
 } // namespace
 
 // A new session owned by the caller; returns the free_agent_sessions row.
@@ -29,6 +37,8 @@ SP_FUNCTION(sp_create_session) {
     check_name(PG_GETARG_TEXT_PP(0));
     if (!PG_ARGISNULL(3))
         require_json_object(PG_GETARG_JSONB_P(3), "p_metadata");
+    if (!PG_ARGISNULL(4))
+        check_visibility(PG_GETARG_TEXT_PP(4));
     if (!caller_user_id())
         raise(sqlstate::insufficient_privilege, "anonymous callers cannot create sessions",
               "The request carries a JWT without a \"sub\" claim.", "Sign in first.");

@@ -5,7 +5,7 @@
 
 #include "catalog.hpp"
 #include "args.hpp"
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 #include "session_access.hpp"
 #include "snapshot_restore.hpp"
@@ -26,7 +26,7 @@ struct CleanupRequest {
 int64 repair_chain(Datum session_id, int32 cutoff, const CleanupRequest &req) {
     Datum args[] = {session_id, Int32GetDatum(cutoff), req.older_than};
     char nulls[] = {' ', ' ', null_flag(!req.has_older_than)};
-    run(Sql::CleanupRepairTargets, args, nulls, true);
+    run(Sql::CleanupRepairTargets, args, nulls, false);
     uint64 count = SPI_processed;
     if (count == 0)
         return 0;
@@ -40,7 +40,7 @@ int64 repair_chain(Datum session_id, int32 cutoff, const CleanupRequest &req) {
             AllocSetContextCreate(CurrentMemoryContext, "session_persist repair",
                                   ALLOCSET_DEFAULT_SIZES);
         RestoredSnapshot snapshot;
-        if (!restore_snapshot(session_id, targets[i], scratch, &snapshot))
+        if (!restore_snapshot(session_id, targets[i], scratch, false, &snapshot))
             raise(sqlstate::data_corrupted,
                   psprintf("snapshot %d of session %s cannot be restored for repair", targets[i],
                            uuid_text(session_id)));
@@ -101,7 +101,7 @@ SP_FUNCTION(sp_cleanup_old_snapshots) {
     } else {
         // Every session the caller may write that has more than keep_count snapshots.
         Datum args[] = {Int32GetDatum(req.keep_count), BoolGetDatum(current_user_bypasses_rls())};
-        run(Sql::WritableSessions, args, nullptr, true);
+        run(Sql::WritableSessions, args, nullptr, false);
         uint64 count = SPI_processed;
         Datum *ids = static_cast<Datum *>(palloc(sizeof(Datum) * count));
         for (uint64 i = 0; i < count; ++i) {

@@ -2,7 +2,7 @@
 #include "pg.hpp"
 
 #include "args.hpp"
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 #include "session_access.hpp"
 #include "snapshot_restore.hpp"
@@ -16,7 +16,7 @@ using namespace sp;
 // P0002 when the session is not visible, or a requested number does not exist.
 bool restore_or_raise(Datum session_id, int32 number, MemoryContext upper, RestoredSnapshot *out) {
     SPI_connect();
-    bool found = restore_snapshot(session_id, number, upper, out);
+    bool found = restore_snapshot(session_id, number, upper, true, out);
     if (!found) {
         int32 latest = require_visible_session(session_id);
         if (number != PG_INT32_MAX)

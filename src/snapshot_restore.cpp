@@ -1,11 +1,11 @@
 #include "snapshot_restore.hpp"
 
 #include "delta_apply.hpp"
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 #include "session_access.hpp"
 #include "spi_util.hpp"
-#include "state_hash.hpp"
+#include "core/state_hash.hpp"
 
 namespace sp {
 
@@ -46,9 +46,10 @@ void verify_state_hash(Datum session_id, int32 number, Jsonb *state, Datum expec
         raise_corrupt(session_id, number, "The restored state does not match its stored hash.");
 }
 
-bool restore_snapshot(Datum session_id, int32 number, MemoryContext upper, RestoredSnapshot *out) {
+bool restore_snapshot(Datum session_id, int32 number, MemoryContext upper, bool read_only,
+                      RestoredSnapshot *out) {
     Datum args[] = {session_id, Int32GetDatum(number)};
-    run(Sql::ChainRange, args, nullptr, true);
+    run(Sql::ChainRange, args, nullptr, read_only);
     uint64 rows = SPI_processed;
     if (rows == 0)
         return false;

@@ -16,8 +16,10 @@ struct RestoredSnapshot {
 };
 
 // Snapshot `number` of the session (PG_INT32_MAX: the latest). False when there is no such
-// snapshot visible to the current user. Call between SPI_connect/SPI_finish.
-bool restore_snapshot(Datum session_id, int32 number, MemoryContext upper, RestoredSnapshot *out);
+// snapshot visible to the current user. Call between SPI_connect/SPI_finish; read_only as
+// for SPI (true in STABLE functions, false where the calling statement itself writes).
+bool restore_snapshot(Datum session_id, int32 number, MemoryContext upper, bool read_only,
+                      RestoredSnapshot *out);
 
 // XX001 unless `state` hashes to `expected` (a bytea).
 void verify_state_hash(Datum session_id, int32 number, Jsonb *state, Datum expected);

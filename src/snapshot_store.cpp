@@ -5,14 +5,14 @@
 
 #include "args.hpp"
 #include "catalog.hpp"
-#include "error.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 #include "notify.hpp"
 #include "session_access.hpp"
 #include "settings.hpp"
 #include "snapshot_storage.hpp"
 #include "spi_util.hpp"
-#include "state_hash.hpp"
+#include "core/state_hash.hpp"
 
 namespace {
 
@@ -116,7 +116,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
         if (latest == 0)
             return;
         Datum args[] = {session_id, Int32GetDatum(latest)};
-        run(Sql::ChainLink, args, nullptr, true, 1);
+        run(Sql::ChainLink, args, nullptr, false, 1);
         if (SPI_processed == 0)
             raise(sqlstate::data_corrupted,
                   psprintf("latest snapshot %d of session %s is missing", latest,

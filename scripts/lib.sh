@@ -1,0 +1,42 @@
+# Shared by scripts/test, scripts/demo and bench/run: installs what a fresh Debian 12
+# machine lacks, then builds and installs the extension. Source it from the repo root.
+
+PG_MAJOR=${PG_MAJOR:-15}
+export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
+
+SP_PACKAGES=(
+  "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" postgresql-common
+  make g++ cmake libgtest-dev clang-14 llvm-14 libxxhash-dev liblz4-dev
+  libipc-run-perl perl
+)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+ensure_packages() {
+  local missing=()
+  for p in "${SP_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages (${missing[*]}); run as root or install them" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+}
+
+# Several checkouts on one machine share PostgreSQL's lib directory; the lock keeps one
+# checkout's install (and the tests that load it) from interleaving with another's.
+lock_install() {
+  exec 9>/tmp/session_persist-install.lock
+  flock 9
+}
+
+build_and_install() {
+  log "building and installing session_persist"
+  make -s -j"$(nproc)" PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" >/dev/null \
+    && make -s install PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" >/dev/null
+}
