@@ -26,7 +26,7 @@ PROVE_TESTS = test/t/*.pl
 PG_CPPFLAGS = -Isrc
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -fno-omit-frame-pointer $(SP_EXTRA_CXXFLAGS)
-SHLIB_LINK  = -lstdc++ -lxxhash $(SP_EXTRA_LDFLAGS)
+SHLIB_LINK  = -lstdc++ $(SP_EXTRA_LDFLAGS)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -46,46 +46,47 @@ void raise(const char *sqlstate, const char *message, const char *detail, const 
     pg_unreachable();
 }
 
-Datum guarded(FunctionCallInfo fcinfo, Body body) {
-    // Everything a catch block learns is copied into plain storage; the error is raised
-    // only after the handler (and the exception object) is gone, because ereport longjmps.
-    static CaughtText caught;
-    ErrorData *pg_error = nullptr;
-    bool failed = false;
+namespace {
+// What a catch block learned, kept in plain storage: the error is raised only after the
+// handler (and the exception object) is gone, because ereport longjmps.
+ErrorData *captured_pg_error;
+CaughtText captured;
+} // namespace
+
+void capture_current_exception() noexcept {
+    captured_pg_error = nullptr;
+    captured.detail[0] = captured.hint[0] = '\0';
     try {
-        return body(fcinfo);
+        throw;
     } catch (const PgError &e) {
-        pg_error = e.data;
+        captured_pg_error = e.data;
     } catch (const Error &e) {
-        failed = true;
-        copy_text(caught.sqlstate, sizeof caught.sqlstate, e.sqlstate());
-        copy_text(caught.message, sizeof caught.message, e.what());
-        copy_text(caught.detail, sizeof caught.detail, e.detail().c_str());
-        copy_text(caught.hint, sizeof caught.hint, e.hint().c_str());
+        copy_text(captured.sqlstate, sizeof captured.sqlstate, e.sqlstate());
+        copy_text(captured.message, sizeof captured.message, e.what());
+        copy_text(captured.detail, sizeof captured.detail, e.detail().c_str());
+        copy_text(captured.hint, sizeof captured.hint, e.hint().c_str());
     } catch (const std::bad_alloc &) {
-        failed = true;
-        copy_text(caught.sqlstate, sizeof caught.sqlstate, "53200");
-        copy_text(caught.message, sizeof caught.message, "out of memory in session_persist");
-        caught.detail[0] = caught.hint[0] = '\0';
+        copy_text(captured.sqlstate, sizeof captured.sqlstate, "53200");
+        copy_text(captured.message, sizeof captured.message, "out of memory in session_persist");
     } catch (const std::exception &e) {
-        failed = true;
-        copy_text(caught.sqlstate, sizeof caught.sqlstate, sqlstate::internal_error);
-        snprintf(caught.message, sizeof caught.message, "session_persist internal error: %s",
+        copy_text(captured.sqlstate, sizeof captured.sqlstate, sqlstate::internal_error);
+        snprintf(captured.message, sizeof captured.message, "session_persist internal error: %s",
                  e.what());
-        caught.detail[0] = caught.hint[0] = '\0';
     } catch (...) {
-        failed = true;
-        copy_text(caught.sqlstate, sizeof caught.sqlstate, sqlstate::internal_error);
-        copy_text(caught.message, sizeof caught.message,
+        copy_text(captured.sqlstate, sizeof captured.sqlstate, sqlstate::internal_error);
+        copy_text(captured.message, sizeof captured.message,
                   "session_persist internal error: unknown C++ exception");
-        caught.detail[0] = caught.hint[0] = '\0';
     }
-    if (pg_error)
-        ReThrowError(pg_error);
-    Assert(failed);
-    (void)failed;
-    raise(caught.sqlstate, caught.message, caught.detail[0] ? caught.detail : nullptr,
-          caught.hint[0] ? caught.hint : nullptr);
+}
+
+void raise_captured() {
+    if (captured_pg_error) {
+        ErrorData *e = captured_pg_error;
+        captured_pg_error = nullptr;
+        ReThrowError(e);
+    }
+    raise(captured.sqlstate, captured.message, captured.detail[0] ? captured.detail : nullptr,
+          captured.hint[0] ? captured.hint : nullptr);
 }
 
 } // namespace sp

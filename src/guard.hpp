@@ -8,6 +8,8 @@
 //    destructors alive: a PostgreSQL error inside it is caught (PG_TRY), copied, and
 //    thrown as sp::PgError so the C++ stack unwinds normally; the entry guard re-raises it
 //    unchanged (same SQLSTATE, message, detail).
+// sp::cpp_call(fn) is guard (1) for a call into C++ from inside glue code (for example
+// within PG_TRY), so that C++ work can be done anywhere without an exception escaping.
 //
 // Glue code that holds no C++ objects with destructors may call PostgreSQL directly.
 #pragma once
@@ -83,10 +85,28 @@ inline void check_stack() {
         pg_call([] { check_stack_depth(); });
 }
 
+// Records the exception being handled (call only inside a catch block); raise_captured()
+// then raises it as a PostgreSQL ERROR once the handler has ended.
+void capture_current_exception() noexcept;
+[[noreturn]] void raise_captured();
+
+// Runs C++ code that may throw (the pure core, or code using pg_call) from glue code,
+// including from inside PG_TRY blocks: no exception leaves it, errors come out as ereport.
+template <typename Fn> auto cpp_call(Fn &&fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (...) {
+        capture_current_exception();
+    }
+    raise_captured();
+}
+
 using Body = Datum (*)(FunctionCallInfo);
 
 // Runs an entry point's body; see (1) above.
-Datum guarded(FunctionCallInfo fcinfo, Body body);
+inline Datum guarded(FunctionCallInfo fcinfo, Body body) {
+    return cpp_call([&] { return body(fcinfo); });
+}
 
 } // namespace sp
 

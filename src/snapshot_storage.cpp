@@ -1,18 +1,83 @@
 #include "snapshot_storage.hpp"
 
+#include "core/delta_codec.hpp"
+#include "core/fingerprint.hpp"
+#include "guard.hpp"
+#include "jsonb_glue.hpp"
+#include "settings.hpp"
+
 namespace sp {
 
-StoragePlan plan_storage(Datum session_id, Jsonb *state, const PreviousLink *previous) {
-    StoragePlan plan{};
-    plan.keyframe = true;
-    plan.stored_bytes = VARSIZE(state);
-    return plan;
+namespace {
+
+Datum to_bytea(const std::string &bytes) {
+    bytea *out = static_cast<bytea *>(pg_call([&] { return palloc(VARHDRSZ + bytes.size()); }));
+    SET_VARSIZE(out, VARHDRSZ + bytes.size());
+    memcpy(VARDATA(out), bytes.data(), bytes.size());
+    return PointerGetDatum(out);
 }
 
-} // namespace sp
+// The fingerprint and bookkeeping of a snapshot stored in full.
+fingerprint::Print keyframe_print(Jsonb *state, int32 number) {
+    fingerprint::Print print;
+    print.keyframe_number = static_cast<uint32_t>(number);
+    print.keyframe_bytes = VARSIZE(state);
+    print.messages = fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted));
+    print.members = fingerprint::members_of(root_container(state, sqlstate::data_corrupted));
+    return print;
+}
 
-namespace sp {
+bool previous_print(const PreviousLink *previous, fingerprint::Print *out) {
+    if (!previous || !previous->has_fingerprint)
+        return false;
+    bytea *bytes = DatumGetByteaPP(previous->fingerprint);
+    return fingerprint::parse({VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)}, out);
+}
 
-Datum keyframe_fingerprint(Jsonb *state) { return (Datum)0; }
+} // namespace
+
+StoragePlan plan_storage(Jsonb *state, int32 number, const PreviousLink *previous) {
+    // Detoast the previous fingerprint before entering C++ (a PostgreSQL call).
+    PreviousLink link{};
+    if (previous) {
+        link = *previous;
+        if (link.has_fingerprint)
+            link.fingerprint = PointerGetDatum(PG_DETOAST_DATUM_PACKED(link.fingerprint));
+    }
+    return cpp_call([&] {
+        StoragePlan plan{};
+        fingerprint::Print before;
+        bool keyframe = !previous_print(previous ? &link : nullptr, &before) ||
+                        before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
+        if (!keyframe) {
+            fingerprint::Print next;
+            delta::Arena arena;
+            jsonb::Node d = fingerprint::delta_from(
+                before.members, root_container(state, sqlstate::data_corrupted), &next.members,
+                arena);
+            std::string encoded = jsonb::encode(d);
+            uint64_t delta_bytes = encoded.size();
+            if (before.delta_bytes_since + delta_bytes <= before.keyframe_bytes) {
+                next.keyframe_number = before.keyframe_number;
+                next.keyframe_bytes = before.keyframe_bytes;
+                next.deltas_since = before.deltas_since + 1;
+                next.delta_bytes_since = before.delta_bytes_since + delta_bytes;
+                next.messages = fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted));
+                plan.delta = to_jsonb(encoded);
+                plan.stored_bytes = static_cast<int64>(delta_bytes);
+                plan.fingerprint = to_bytea(fingerprint::serialize(next));
+                return plan;
+            }
+        }
+        plan.keyframe = true;
+        plan.stored_bytes = VARSIZE(state);
+        plan.fingerprint = to_bytea(fingerprint::serialize(keyframe_print(state, number)));
+        return plan;
+    });
+}
+
+Datum keyframe_fingerprint(Jsonb *state, int32 number) {
+    return cpp_call([&] { return to_bytea(fingerprint::serialize(keyframe_print(state, number))); });
+}
 
 } // namespace sp

@@ -1,5 +1,6 @@
 // How a new snapshot is stored: in full (a keyframe) or as a delta against the previous one
-// (SPEC.md, "Storage").
+// (SPEC.md, "Storage"). The delta is found from the new state and the previous snapshot's
+// fingerprint (core/fingerprint.hpp) alone: the previous state is never rebuilt to save.
 #pragma once
 
 #include "pg.hpp"
@@ -9,24 +10,23 @@ namespace sp {
 // The latest snapshot before the one being saved.
 struct PreviousLink {
     int32 number;
-    Datum fingerprint; // bytea, see fingerprint.hpp
+    Datum fingerprint; // bytea
     bool has_fingerprint;
 };
 
 struct StoragePlan {
     bool keyframe;
     Jsonb *delta;       // when !keyframe
-    int64 stored_bytes; // bytes of the state or delta stored
-    Datum fingerprint;  // bytea for the new snapshot, or 0 for none
+    int64 stored_bytes; // bytes of the state or delta stored (uncompressed)
+    Datum fingerprint;  // bytea for the new snapshot
 };
 
-StoragePlan plan_storage(Datum session_id, Jsonb *state, const PreviousLink *previous);
+// A keyframe is due when there is no usable previous fingerprint, when the deltas since the
+// last keyframe would reach session_persist.keyframe_interval snapshots, or when they would
+// add up to more than that keyframe's size.
+StoragePlan plan_storage(Jsonb *state, int32 number, const PreviousLink *previous);
 
-} // namespace sp
-
-namespace sp {
-
-// The fingerprint of a snapshot rewritten as a keyframe (cleanup's chain repair); 0 for none.
-Datum keyframe_fingerprint(Jsonb *state);
+// The fingerprint of snapshot `number` rewritten as a keyframe (cleanup's chain repair).
+Datum keyframe_fingerprint(Jsonb *state, int32 number);
 
 } // namespace sp

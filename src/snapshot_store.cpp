@@ -140,8 +140,8 @@ SP_FUNCTION(sp_create_session_snapshot) {
     });
 
     if (!unchanged) {
-        StoragePlan storage = plan_storage(session_id, state, latest > 0 ? &previous : nullptr);
         int32 number = latest + 1;
+        StoragePlan storage = plan_storage(state, number, latest > 0 ? &previous : nullptr);
         as_table_owner([&] {
             Datum args[] = {session_id,
                             Int32GetDatum(number),
@@ -169,7 +169,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
                             null_flag(!storage.keyframe),
                             null_flag(storage.keyframe),
                             ' ',
-                            null_flag(storage.fingerprint == (Datum)0),
+                            ' ',
                             ' '};
             run(Sql::InsertSnapshot, args, nulls, false, 1);
             bool isnull;

@@ -1,5 +1,7 @@
 #include "state_hash.hpp"
 
+// Header-only: XXH3 is inlined, no library at run time.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 namespace sp {

@@ -1,0 +1,31 @@
+
+-- 65_delta: the delta codec as SQL functions, and how the chain's payloads are stored.
+
+CREATE FUNCTION @extschema@.jsonb_delta(a jsonb, b jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'sp_jsonb_delta'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.jsonb_delta(jsonb, jsonb) IS
+    'The delta that turns a into b: jsonb_apply_delta(a, jsonb_delta(a, b)) = b';
+
+CREATE FUNCTION @extschema@.jsonb_apply_delta(a jsonb, d jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'sp_jsonb_apply_delta'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.jsonb_apply_delta(jsonb, jsonb) IS
+    'a with the delta d (from jsonb_delta) applied; 22023 when d does not fit a';
+
+CREATE FUNCTION @extschema@.jsonb_state_hash(state jsonb) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'sp_jsonb_state_hash'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.jsonb_state_hash(jsonb) IS
+    'The 16-byte hash (XXH3-128 of the jsonb binary form) used for change detection and restore checks';
+
+-- Payloads compress with lz4 where the server has it (pglz otherwise). Deltas are small:
+-- a low toast_tuple_target lets TOAST compress them too, not only the keyframes.
+DO $$
+BEGIN
+    ALTER TABLE @extschema@.session_snapshot_chain ALTER COLUMN state SET COMPRESSION lz4;
+    ALTER TABLE @extschema@.session_snapshot_chain ALTER COLUMN delta SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+    RAISE NOTICE 'lz4 is not available on this server: snapshot payloads use pglz';
+END $$;
+ALTER TABLE @extschema@.session_snapshot_chain SET (toast_tuple_target = 256);

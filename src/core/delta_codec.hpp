@@ -1,0 +1,49 @@
+// The JSONB delta codec: jsonb_delta(a, b) and jsonb_apply_delta(a, d). Pure C++.
+//
+// A delta is itself a JSON document (README, "Delta format"):
+//   {}                                    unchanged
+//   {"r": V}                              replaced by V
+//   {"o": {"k": D, ...}, "x": ["k", ...]} object: members patched (or added, with
+//                                         D = {"r": V}) and keys removed
+//   {"n": N, "p": {"i": D, ...}, "a": [V, ...]}
+//                                         array: keep the first N elements (default all),
+//                                         patch element i < N, then append the Vs
+// Unchanged sub-documents cost nothing; an array that grew by appending costs its new
+// elements. Apply works on a tree whose untouched parts stay views into the base, so a
+// chain of deltas costs one pass over the state plus the deltas.
+#pragma once
+
+#include "core/json_tree.hpp"
+#include "core/jsonb_format.hpp"
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sp::delta {
+
+// Called now and then during long work; may throw (to cancel a query).
+using Poll = std::function<void()>;
+
+// Storage for strings a delta tree refers to (array indexes, counts).
+using Arena = std::deque<std::string>;
+
+// Builds the delta turning `a` into `b` (both roots of jsonb datums). The tree refers to
+// `b` and `arena`, which must outlive it. Returns false when a and b are identical.
+bool diff(const jsonb::Value &a, const jsonb::Value &b, jsonb::Node *out, Arena &arena,
+          const Poll &poll);
+
+// Delta node constructors, shared with the fingerprint-based delta of saves.
+jsonb::Node replace_with(const jsonb::Value &v);
+jsonb::Node append_elements(const jsonb::Container &array, uint32_t from);
+jsonb::Node object_patch(std::vector<std::pair<std::string_view, jsonb::Node>> patched,
+                         std::vector<std::string_view> removed);
+
+// Applies deltas in order to `base`, returning the tree of the result (views into base and
+// the deltas). Throws sp::Error with `misfit_sqlstate` (22023 for user input, XX001 for a
+// stored chain) when a delta does not fit the document it is applied to.
+jsonb::Node apply(const jsonb::Value &base, const std::vector<jsonb::Value> &deltas,
+                  const char *misfit_sqlstate, const Poll &poll);
+
+} // namespace sp::delta

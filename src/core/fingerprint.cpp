@@ -1,0 +1,262 @@
+#include "core/fingerprint.hpp"
+
+// Header-only: XXH3 is inlined, no library at run time.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <cstring>
+
+namespace sp::fingerprint {
+
+using jsonb::Container;
+using jsonb::Node;
+using jsonb::Type;
+using jsonb::Value;
+
+namespace {
+
+constexpr int nested_depth = 2; // members of the root object, and of objects inside it
+constexpr char magic[4] = {'S', 'P', 'F', 1};
+
+uint64_t hash_value(const Value &v) {
+    return XXH3_64bits_withSeed(v.data, v.length, static_cast<uint64_t>(v.type));
+}
+
+// A running hash over an array's elements; *at_mark receives the hash after `mark`
+// elements (when mark <= size).
+uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark) {
+    XXH3_state_t state;
+    XXH3_64bits_reset(&state);
+    for (uint32_t i = 0; i < array.size(); ++i) {
+        if (i == mark && at_mark)
+            *at_mark = XXH3_64bits_digest(&state);
+        Value e = array.element(i);
+        uint32_t head[2] = {static_cast<uint32_t>(e.type), e.length};
+        XXH3_64bits_update(&state, head, sizeof head);
+        XXH3_64bits_update(&state, e.data, e.length);
+    }
+    uint64_t full = XXH3_64bits_digest(&state);
+    if (mark == array.size() && at_mark)
+        *at_mark = full;
+    return full;
+}
+
+// ---------------------------------------------------------------- serialization
+
+struct Writer {
+    std::string out;
+    template <typename T> void put(T v) { out.append(reinterpret_cast<const char *>(&v), sizeof v); }
+    void members(const std::vector<Member> &ms) {
+        put<uint32_t>(static_cast<uint32_t>(ms.size()));
+        for (const Member &m : ms) {
+            put<uint32_t>(static_cast<uint32_t>(m.key.size()));
+            out.append(m.key);
+            put<uint8_t>(static_cast<uint8_t>(m.kind));
+            put<uint64_t>(m.hash);
+            put<uint32_t>(m.count);
+            if (m.kind == Kind::ObjectWithMembers)
+                members(m.members);
+        }
+    }
+};
+
+struct Reader {
+    std::string_view in;
+    size_t at = 0;
+    template <typename T> bool get(T *v) {
+        if (in.size() - at < sizeof(T))
+            return false;
+        memcpy(v, in.data() + at, sizeof(T));
+        at += sizeof(T);
+        return true;
+    }
+    bool members(std::vector<Member> *ms, int depth) {
+        uint32_t n;
+        if (depth > nested_depth || !get(&n) || n > in.size())
+            return false;
+        ms->resize(n);
+        for (Member &m : *ms) {
+            uint32_t len;
+            uint8_t kind;
+            if (!get(&len) || in.size() - at < len)
+                return false;
+            m.key.assign(in.data() + at, len);
+            at += len;
+            if (!get(&kind) || kind > 3 || !get(&m.hash) || !get(&m.count))
+                return false;
+            m.kind = static_cast<Kind>(kind);
+            if (m.kind == Kind::ObjectWithMembers && !members(&m.members, depth + 1))
+                return false;
+        }
+        return true;
+    }
+};
+
+} // namespace
+
+std::vector<Member> members_of(const Container &object, int depth) {
+    std::vector<Member> out;
+    out.reserve(object.size());
+    for (uint32_t i = 0; i < object.size(); ++i) {
+        Value v = object.value(i);
+        Member m;
+        m.key.assign(object.key(i).data(), object.key(i).size());
+        m.hash = hash_value(v);
+        if (v.is_container()) {
+            Container c(v, "XX001");
+            if (c.is_array()) {
+                m.kind = Kind::Array;
+                m.count = c.size();
+                m.hash = hash_array(c, 0, nullptr);
+            } else if (depth < nested_depth) {
+                m.kind = Kind::ObjectWithMembers;
+                m.members = members_of(c, depth + 1);
+            } else {
+                m.kind = Kind::Object;
+            }
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::vector<Member> members_of(const Container &root_object) { return members_of(root_object, 1); }
+
+std::string serialize(const Print &p) {
+    Writer w;
+    w.out.append(magic, sizeof magic);
+    w.put(p.keyframe_number);
+    w.put(p.keyframe_bytes);
+    w.put(p.deltas_since);
+    w.put(p.delta_bytes_since);
+    w.put(p.messages.length);
+    w.put<uint8_t>(p.messages.has_last);
+    w.out.append(reinterpret_cast<const char *>(p.messages.last.bytes), StateHash::size);
+    w.members(p.members);
+    return std::move(w.out);
+}
+
+bool parse(std::string_view bytes, Print *p) {
+    Reader r{bytes};
+    if (bytes.size() < sizeof magic || memcmp(bytes.data(), magic, sizeof magic) != 0)
+        return false;
+    r.at = sizeof magic;
+    uint8_t has_last;
+    if (!r.get(&p->keyframe_number) || !r.get(&p->keyframe_bytes) || !r.get(&p->deltas_since) ||
+        !r.get(&p->delta_bytes_since) || !r.get(&p->messages.length) || !r.get(&has_last) ||
+        bytes.size() - r.at < StateHash::size)
+        return false;
+    p->messages.has_last = has_last != 0;
+    memcpy(p->messages.last.bytes, bytes.data() + r.at, StateHash::size);
+    r.at += StateHash::size;
+    return r.members(&p->members, 1) && r.at == bytes.size();
+}
+
+MessagesMark messages_mark(const Value &root) {
+    MessagesMark mark;
+    if (!root.is_container())
+        return mark;
+    Container top(root, "XX001");
+    Value messages;
+    if (!top.find("messages", &messages) || !messages.is_container())
+        return mark;
+    Container list(messages, "XX001");
+    if (!list.is_array() || list.size() == 0)
+        return mark;
+    mark.length = list.size();
+    Value last = list.element(list.size() - 1);
+    mark.has_last = true;
+    mark.last = hash_state(last.data, last.length);
+    return mark;
+}
+
+namespace {
+
+struct PrintDiffer {
+    delta::Arena &arena;
+
+    // The patch of one object, and its members' fingerprint; depth 1 = the root object.
+    Node object(const std::vector<Member> &old, const Container &next, int depth,
+                std::vector<Member> *next_members) {
+        std::vector<std::pair<std::string_view, Node>> patched;
+        std::vector<std::string_view> removed;
+        next_members->clear();
+        next_members->reserve(next.size());
+        size_t i = 0;
+        uint32_t j = 0;
+        while (i < old.size() || j < next.size()) {
+            int c = i >= old.size()   ? 1
+                    : j >= next.size() ? -1
+                                       : jsonb::compare_keys(old[i].key, next.key(j));
+            if (c < 0) {
+                removed.push_back(old[i].key);
+                ++i;
+                continue;
+            }
+            std::string_view key = next.key(j);
+            Value v = next.value(j);
+            const Member *before = c == 0 ? &old[i] : nullptr;
+            next_members->push_back(member(key, v, before, depth, &patched));
+            if (c == 0)
+                ++i;
+            ++j;
+        }
+        return delta::object_patch(std::move(patched), std::move(removed));
+    }
+
+    // One member's fingerprint; adds its patch to *patched when it changed.
+    Member member(std::string_view key, const Value &v, const Member *before, int depth,
+                  std::vector<std::pair<std::string_view, Node>> *patched) {
+        bool is_array = v.is_container() && Container(v, "XX001").is_array();
+        bool is_object = v.is_container() && Container(v, "XX001").is_object();
+        Member m;
+        m.key.assign(key.data(), key.size());
+        if (is_array) {
+            Container c(v, "XX001");
+            m.kind = Kind::Array;
+            m.count = c.size();
+            uint64_t prefix = 0;
+            bool can_append = before && before->kind == Kind::Array && before->count <= c.size();
+            m.hash = hash_array(c, can_append ? before->count : 0, can_append ? &prefix : nullptr);
+            if (before && before->kind == Kind::Array && before->hash == m.hash &&
+                before->count == m.count)
+                return m;
+            if (can_append && prefix == before->hash)
+                patched->emplace_back(key, delta::append_elements(c, before->count));
+            else
+                patched->emplace_back(key, delta::replace_with(v));
+            return m;
+        }
+        m.hash = hash_value(v);
+        if (is_object && depth < nested_depth) {
+            Container c(v, "XX001");
+            m.kind = Kind::ObjectWithMembers;
+            if (before && before->kind == Kind::ObjectWithMembers && before->hash == m.hash) {
+                m.members = before->members;
+                return m;
+            }
+            if (before && before->kind == Kind::ObjectWithMembers) {
+                Node sub = object(before->members, c, depth + 1, &m.members);
+                patched->emplace_back(key, std::move(sub));
+            } else {
+                m.members = members_of(c, depth + 1);
+                patched->emplace_back(key, delta::replace_with(v));
+            }
+            return m;
+        }
+        m.kind = is_object ? Kind::Object : Kind::Scalar;
+        if (!before || before->kind != m.kind || before->hash != m.hash)
+            patched->emplace_back(key, delta::replace_with(v));
+        return m;
+    }
+};
+
+} // namespace
+
+Node delta_from(const std::vector<Member> &previous, const Container &next_root,
+                std::vector<Member> *next_members, delta::Arena &arena) {
+    PrintDiffer differ{arena};
+    return differ.object(previous, next_root, 1, next_members);
+}
+
+} // namespace sp::fingerprint

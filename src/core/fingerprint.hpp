@@ -1,0 +1,67 @@
+// Compact fingerprints of a saved state, so that a save finds what changed from the new
+// state alone, without rebuilding the previous one.
+//
+// For each member of the top-level object (and of objects one level down) a fingerprint
+// keeps a 64-bit hash of the value; for arrays also the element count, the hash being a
+// running hash over the elements, so "the old array is a prefix of the new one" is one
+// hash comparison at the old count. It also carries the chain bookkeeping that decides
+// when the next keyframe is due, and the mark message sync needs (messages_mark).
+#pragma once
+
+#include "core/delta_codec.hpp"
+#include "core/jsonb_format.hpp"
+#include "core/state_hash.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sp::fingerprint {
+
+enum class Kind : uint8_t { Scalar = 0, Array = 1, Object = 2, ObjectWithMembers = 3 };
+
+struct Member {
+    std::string key;
+    Kind kind = Kind::Scalar;
+    uint64_t hash = 0;
+    uint32_t count = 0;          // array elements
+    std::vector<Member> members; // Kind::ObjectWithMembers, sorted by jsonb key order
+};
+
+// Where the state's top-level "messages" array stood, for message history sync.
+struct MessagesMark {
+    uint32_t length = 0;
+    bool has_last = false;
+    StateHash last{}; // hash_state of the last element's jsonb bytes
+};
+
+struct Print {
+    // chain bookkeeping, as of this snapshot
+    uint32_t keyframe_number = 0;    // the keyframe this snapshot's chain starts at
+    uint64_t keyframe_bytes = 0;     // its size
+    uint32_t deltas_since = 0;       // deltas after it, this one included
+    uint64_t delta_bytes_since = 0;  // their stored bytes
+    MessagesMark messages;
+    std::vector<Member> members;     // of the top-level object
+};
+
+std::string serialize(const Print &print);
+// False when the bytes are not a fingerprint this version wrote (the caller then stores a
+// keyframe, which needs no fingerprint of the past).
+bool parse(std::string_view bytes, Print *out);
+
+// The mark of a state's top-level "messages" array (length 0 when there is none).
+MessagesMark messages_mark(const jsonb::Value &root);
+
+// The members' fingerprint of a state whose root is an object.
+std::vector<Member> members_of(const jsonb::Container &root_object);
+
+// The delta from the state `previous` describes to `next_root` (an object), built from the
+// fingerprint alone, and the members' fingerprint of next_root. Members whose hash is
+// unchanged cost nothing; an array whose old elements are a prefix costs its new elements;
+// objects one level down are patched key by key; anything else is replaced.
+jsonb::Node delta_from(const std::vector<Member> &previous, const jsonb::Container &next_root,
+                       std::vector<Member> *next_members, delta::Arena &arena);
+
+} // namespace sp::fingerprint

@@ -1,0 +1,29 @@
+// Between PostgreSQL's Jsonb datums and the pure core's views of the jsonb binary format.
+#pragma once
+
+#include "pg.hpp"
+
+#include "core/delta_codec.hpp"
+#include "core/jsonb_format.hpp"
+
+#include <string>
+
+namespace sp {
+
+// The root value of a (detoasted) jsonb datum; the view lives as long as the datum.
+inline jsonb::Value root_of(Jsonb *value, const char *corrupt_sqlstate) {
+    return jsonb::root_value(VARDATA(value), VARSIZE(value) - VARHDRSZ, corrupt_sqlstate);
+}
+
+inline jsonb::Container root_container(Jsonb *value, const char *corrupt_sqlstate) {
+    return jsonb::Container(VARDATA(value), VARSIZE(value) - VARHDRSZ, corrupt_sqlstate);
+}
+
+// A palloc'd Jsonb holding `encoded` (jsonb::encode's output: 4 header bytes + the root),
+// in the current memory context. Call from C++ code: allocation errors are pg_call'ed.
+Jsonb *to_jsonb(const std::string &encoded);
+
+// Lets long C++ work be cancelled (statement_timeout, pg_cancel_backend).
+const delta::Poll &interrupt_poll();
+
+} // namespace sp
