@@ -1,0 +1,157 @@
+#include "core/delta_codec.hpp"
+#include "core/error.hpp"
+#include "jsonb_builder.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace sp;
+using sp::test::Builder;
+using sp::test::root;
+
+namespace {
+
+std::string diff_of(const std::string &a, const std::string &b) {
+    delta::Arena arena;
+    jsonb::Node d;
+    if (!delta::diff(root(a), root(b), &d, arena, nullptr))
+        d = jsonb::Node::object();
+    return jsonb::encode(d);
+}
+
+std::string apply_all(const std::string &base, const std::vector<std::string> &deltas) {
+    std::vector<jsonb::Value> roots;
+    for (const auto &d : deltas)
+        roots.push_back(root(d));
+    return jsonb::encode(delta::apply(root(base), roots, "22023", nullptr));
+}
+
+// b derived from a: some members kept, some changed, arrays grown or cut.
+jsonb::Node mutate(Builder &b, std::mt19937 &rng, const jsonb::Value &v, int depth) {
+    if (!v.is_container() || depth <= 0)
+        return rng() % 3 ? jsonb::Node::of(v) : b.random(rng, 2);
+    jsonb::Container c(v, "XX001");
+    if (c.is_object()) {
+        std::vector<std::pair<std::string, jsonb::Node>> ms;
+        for (uint32_t i = 0; i < c.size(); ++i) {
+            if (rng() % 10 == 0)
+                continue;
+            ms.emplace_back(std::string(c.key(i)), rng() % 3 ? jsonb::Node::of(c.value(i))
+                                                             : mutate(b, rng, c.value(i), depth - 1));
+        }
+        if (rng() % 3 == 0)
+            ms.emplace_back("new" + std::to_string(rng() % 5), b.random(rng, 2));
+        return b.obj(std::move(ms));
+    }
+    std::vector<jsonb::Node> es;
+    uint32_t keep = rng() % 4 == 0 ? c.size() / 2 : c.size();
+    for (uint32_t i = 0; i < keep; ++i)
+        es.push_back(rng() % 4 ? jsonb::Node::of(c.element(i)) : mutate(b, rng, c.element(i), depth - 1));
+    for (uint32_t i = rng() % 3; i > 0; --i)
+        es.push_back(b.random(rng, 2));
+    return b.arr(std::move(es));
+}
+
+} // namespace
+
+TEST(JsonbFormat, EncodedDocumentsReadBack) {
+    Builder b;
+    std::vector<std::pair<std::string, jsonb::Node>> ms;
+    std::vector<jsonb::Node> es;
+    for (uint32_t i = 0; i < 100; ++i) {
+        ms.emplace_back("key" + std::to_string(i), b.num(i));
+        es.push_back(b.str(std::string(i, 'x')));
+    }
+    ms.emplace_back("list", b.arr(std::move(es)));
+    std::string doc = jsonb::encode(b.obj(std::move(ms)));
+    jsonb::Container top = sp::test::root_container(doc);
+    ASSERT_TRUE(top.is_object());
+    ASSERT_EQ(top.size(), 101u);
+    jsonb::Value v;
+    ASSERT_TRUE(top.find("key77", &v));
+    uint32_t n = 0;
+    ASSERT_TRUE(jsonb::decode_small_int(v, &n));
+    EXPECT_EQ(n, 77u);
+    ASSERT_TRUE(top.find("list", &v));
+    jsonb::Container list(v, "XX001");
+    ASSERT_EQ(list.size(), 100u);
+    for (uint32_t i = 0; i < 100; ++i) // past several offset strides
+        EXPECT_EQ(list.element(i).length, i);
+    EXPECT_FALSE(top.find("key100", &v));
+}
+
+TEST(JsonbFormat, SmallIntegersRoundTrip) {
+    for (uint32_t v : {0u, 1u, 9999u, 10000u, 10001u, 12345678u, 99999999u, 100000000u, 4294967295u}) {
+        std::string bytes = jsonb::encode_small_int(v);
+        jsonb::Value num{jsonb::Type::Numeric, bytes.data(), static_cast<uint32_t>(bytes.size())};
+        uint32_t back = 0;
+        ASSERT_TRUE(jsonb::decode_small_int(num, &back)) << v;
+        EXPECT_EQ(back, v);
+    }
+}
+
+TEST(JsonbFormat, MalformedBytesAreRefused) {
+    std::string garbage = "\x01\x00\x00\x40\xff\xff\xff\x0f";
+    EXPECT_THROW(jsonb::Container(garbage.data(), 8, "XX001").element(0), Error);
+    EXPECT_THROW(jsonb::Container(garbage.data(), 2, "XX001"), Error);
+}
+
+TEST(DeltaCodec, RandomPairsRoundTripByteForByte) {
+    std::mt19937 rng(42);
+    for (int i = 0; i < 2000; ++i) {
+        Builder b;
+        std::string a = jsonb::encode(b.random(rng, 4));
+        std::string c = jsonb::encode(mutate(b, rng, root(a), 4));
+        EXPECT_EQ(apply_all(a, {diff_of(a, c)}), c) << "pair " << i;
+    }
+}
+
+TEST(DeltaCodec, IdenticalDocumentsGiveAnEmptyDelta) {
+    Builder b;
+    std::mt19937 rng(7);
+    std::string a = jsonb::encode(b.random(rng, 3));
+    EXPECT_EQ(diff_of(a, a), jsonb::encode(jsonb::Node::object()));
+}
+
+TEST(DeltaCodec, AppendingCostsOnlyTheNewElements) {
+    Builder b;
+    std::vector<jsonb::Node> messages, more;
+    for (int i = 0; i < 200; ++i)
+        messages.push_back(b.obj({{"role", b.str("user")}, {"content", b.str(std::string(500, 'm'))}}));
+    more = messages;
+    more.push_back(b.obj({{"role", b.str("assistant")}, {"content", b.str("new")}}));
+    std::string a = jsonb::encode(b.obj({{"messages", b.arr(messages)}, {"turn", b.num(1)}}));
+    std::string c = jsonb::encode(b.obj({{"messages", b.arr(more)}, {"turn", b.num(2)}}));
+    std::string d = diff_of(a, c);
+    EXPECT_LT(d.size(), 200u); // the new message plus a few headers
+    EXPECT_EQ(apply_all(a, {d}), c);
+}
+
+TEST(DeltaCodec, ChainsApplyInOnePass) {
+    Builder b;
+    std::mt19937 rng(3);
+    std::vector<std::string> states{jsonb::encode(b.random(rng, 3))};
+    std::vector<std::string> deltas;
+    for (int i = 0; i < 50; ++i) {
+        states.push_back(jsonb::encode(mutate(b, rng, root(states.back()), 3)));
+        deltas.push_back(diff_of(states[states.size() - 2], states.back()));
+    }
+    EXPECT_EQ(apply_all(states.front(), deltas), states.back());
+}
+
+TEST(DeltaCodec, ADeltaThatDoesNotFitIsRefused) {
+    Builder b;
+    std::string arr = jsonb::encode(b.arr({b.num(1), b.num(2)}));
+    std::string obj = jsonb::encode(b.obj({{"a", b.num(1)}}));
+    std::string object_delta = jsonb::encode(b.obj({{"o", b.obj({{"a", b.obj({{"r", b.num(2)}})}})}}));
+    std::string cut_to_3 = jsonb::encode(b.obj({{"n", b.num(3)}}));
+    std::string remove_b = jsonb::encode(b.obj({{"x", b.arr({b.str("b")})}}));
+    try {
+        apply_all(arr, {object_delta});
+        FAIL() << "no error";
+    } catch (const Error &e) {
+        EXPECT_STREQ(e.sqlstate(), "22023");
+    }
+    EXPECT_THROW(apply_all(arr, {cut_to_3}), Error);
+    EXPECT_THROW(apply_all(obj, {remove_b}), Error);
+    EXPECT_EQ(apply_all(obj, {object_delta}), jsonb::encode(b.obj({{"a", b.num(2)}})));
+}

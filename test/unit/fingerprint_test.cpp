@@ -1,0 +1,88 @@
+#include "core/delta_codec.hpp"
+#include "core/fingerprint.hpp"
+#include "jsonb_builder.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace sp;
+using sp::test::Builder;
+using sp::test::root;
+using sp::test::root_container;
+
+namespace {
+
+// An agent state after `turns` turns: a growing message list, a memory object, a counter.
+std::string agent_state(Builder &b, int turns, int memory_seed) {
+    std::vector<jsonb::Node> messages;
+    for (int t = 0; t < turns; ++t) {
+        messages.push_back(b.obj({{"role", b.str("user")}, {"content", b.str("question " + std::to_string(t))}}));
+        messages.push_back(b.obj({{"role", b.str("assistant")}, {"content", b.str(std::string(300 + t, 'a'))}}));
+    }
+    std::vector<std::pair<std::string, jsonb::Node>> memory;
+    for (int k = 0; k < 20; ++k)
+        memory.emplace_back("k" + std::to_string(k), b.num(k == memory_seed % 20 ? 1000 + turns : k));
+    return jsonb::encode(b.obj({{"messages", b.arr(messages)},
+                                {"memory", b.obj(std::move(memory))},
+                                {"turn", b.num(turns)}}));
+}
+
+std::string delta_between(const std::string &before, const std::string &after) {
+    delta::Arena arena;
+    std::vector<fingerprint::Member> next;
+    return jsonb::encode(fingerprint::delta_from(fingerprint::members_of(root_container(before)),
+                                                 root_container(after), &next, arena));
+}
+
+} // namespace
+
+TEST(Fingerprint, SerializationRoundTrips) {
+    Builder b;
+    std::string s = agent_state(b, 5, 1);
+    fingerprint::Print p;
+    p.keyframe_number = 7;
+    p.keyframe_bytes = 1234;
+    p.deltas_since = 3;
+    p.delta_bytes_since = 99;
+    p.messages = fingerprint::messages_mark(root(s));
+    p.members = fingerprint::members_of(root_container(s));
+    fingerprint::Print back;
+    ASSERT_TRUE(fingerprint::parse(fingerprint::serialize(p), &back));
+    EXPECT_EQ(back.keyframe_number, 7u);
+    EXPECT_EQ(back.delta_bytes_since, 99u);
+    EXPECT_EQ(back.messages.length, 10u);
+    EXPECT_EQ(back.messages.last, p.messages.last);
+    ASSERT_EQ(back.members.size(), 3u);
+    EXPECT_EQ(fingerprint::serialize(back), fingerprint::serialize(p));
+}
+
+TEST(Fingerprint, GarbageDoesNotParse) {
+    fingerprint::Print p;
+    EXPECT_FALSE(fingerprint::parse("", &p));
+    EXPECT_FALSE(fingerprint::parse("SPF\x01short", &p));
+    std::string good = fingerprint::serialize(fingerprint::Print{});
+    EXPECT_TRUE(fingerprint::parse(good, &p));
+    EXPECT_FALSE(fingerprint::parse(good + "x", &p));
+}
+
+TEST(Fingerprint, DeltaFromTheFingerprintRebuildsTheState) {
+    Builder b;
+    std::string before = agent_state(b, 1, 0);
+    for (int turn = 2; turn < 40; ++turn) {
+        std::string after = agent_state(b, turn, turn);
+        std::string d = delta_between(before, after);
+        std::vector<jsonb::Value> chain{root(d)};
+        EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
+        // a turn costs its new messages and the changed memory keys, not the whole state
+        EXPECT_LT(d.size(), 900u + turn) << "turn " << turn;
+        before = after;
+    }
+}
+
+TEST(Fingerprint, RewrittenAndRemovedMembersAreCaught) {
+    Builder b;
+    std::string before = jsonb::encode(b.obj({{"a", b.arr({b.num(1), b.num(2)})}, {"gone", b.boolean(true)}}));
+    std::string after = jsonb::encode(b.obj({{"a", b.arr({b.num(9), b.num(2), b.num(3)})}, {"new", b.null()}}));
+    std::string d = delta_between(before, after);
+    std::vector<jsonb::Value> chain{root(d)};
+    EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
+}
