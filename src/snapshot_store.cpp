@@ -7,6 +7,7 @@
 #include "catalog.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "message_sync.hpp"
 #include "notify.hpp"
 #include "session_access.hpp"
 #include "settings.hpp"
@@ -140,6 +141,8 @@ SP_FUNCTION(sp_create_session_snapshot) {
     });
 
     if (!unchanged) {
+        if (PG_ARGISNULL(4) || PG_GETARG_BOOL(4))
+            sync_messages_since_snapshot(session_id, session, state, latest);
         StoragePlan storage = plan_storage(session_id, state, latest > 0 ? &previous : nullptr);
         int32 number = latest + 1;
         as_table_owner([&] {
