@@ -130,6 +130,107 @@ const QueryText query_texts[] = {
      " ORDER BY id",
      2,
      {INT4OID, BOOLOID}},
+    // AppendMessages: $5 is a validated array of messages (message_sync.hpp); numbered after
+    // $2 (the session's message_count, read under its row lock) and counted in one statement.
+    // Content that is not a JSON string is stored as its JSON text; null content as ''.
+    {"WITH added AS ("
+     "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
+     "         role, content, metadata, first_snapshot_number)"
+     "  SELECT $1, $2 + m.i::int, $3, $4, m.e ->> 'role',"
+     "         CASE pg_catalog.jsonb_typeof(m.e -> 'content')"
+     "              WHEN 'string' THEN m.e ->> 'content' WHEN 'null' THEN ''"
+     "              ELSE (m.e -> 'content')::text END,"
+     "         m.e - 'role' - 'content', $6"
+     "    FROM pg_catalog.jsonb_array_elements($5) WITH ORDINALITY AS m(e, i)"
+     "  RETURNING created_at)"
+     "UPDATE %1$s.free_agent_sessions"
+     "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
+     "       last_message_at = (SELECT max(created_at) FROM added), updated_at = pg_catalog.now()"
+     " WHERE id = $1 AND EXISTS (SELECT FROM added)",
+     6,
+     {UUIDOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, INT4OID}},
+    // ImportMessages: like AppendMessages for export_session's message objects
+    // ({"role", "content", "metadata", "created_at"}), validated by session_transfer.cpp.
+    {"WITH added AS ("
+     "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
+     "         role, content, metadata, created_at, first_snapshot_number)"
+     "  SELECT $1, $2 + m.i::int, $3, $4, m.e ->> 'role', m.e ->> 'content',"
+     "         coalesce(nullif(m.e -> 'metadata', 'null'), '{}'),"
+     "         coalesce((m.e ->> 'created_at')::timestamptz, pg_catalog.now()), $6"
+     "    FROM pg_catalog.jsonb_array_elements($5) WITH ORDINALITY AS m(e, i)"
+     "  RETURNING created_at)"
+     "UPDATE %1$s.free_agent_sessions"
+     "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
+     "       last_message_at = (SELECT max(created_at) FROM added), updated_at = pg_catalog.now()"
+     " WHERE id = $1 AND EXISTS (SELECT FROM added)",
+     6,
+     {UUIDOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, INT4OID}},
+    // CopyMessages: fork_session's history, the source's messages up to snapshot $5, into the
+    // new (empty) session $1; as the table owner after the caller was found to read $2.
+    {"WITH added AS ("
+     "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
+     "         role, content, metadata, created_at, first_snapshot_number)"
+     "  SELECT $1, pg_catalog.row_number() OVER (ORDER BY message_order)::int, $3, $4, role,"
+     "         content, metadata, created_at, 1"
+     "    FROM %1$s.session_messages WHERE session_id = $2 AND first_snapshot_number <= $5"
+     "  RETURNING created_at)"
+     "UPDATE %1$s.free_agent_sessions"
+     "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
+     "       last_message_at = (SELECT max(created_at) FROM added)"
+     " WHERE id = $1 AND EXISTS (SELECT FROM added)"
+     " RETURNING message_count",
+     5,
+     {UUIDOID, UUIDOID, TEXTOID, TEXTOID, INT4OID}},
+    // MessagesPage: keyset pagination over the (session_id, message_order) key, as the caller.
+    {"SELECT id, message_order, role, content, metadata, created_at"
+     "  FROM %1$s.session_messages"
+     " WHERE session_id = $1 AND message_order > $2"
+     " ORDER BY message_order LIMIT $3",
+     3,
+     {UUIDOID, INT4OID, INT4OID}},
+    // ExportSession: as the caller; $2 and $3 are the latest state and its number.
+    {"SELECT pg_catalog.jsonb_build_object("
+     "  'format', 'session_persist.export', 'version', 1,"
+     "  'session', pg_catalog.jsonb_build_object('name', s.name, 'description', s.description,"
+     "      'model', s.model, 'status', s.status, 'current_state', s.current_state,"
+     "      'visibility', s.visibility, 'memory_summary', s.memory_summary,"
+     "      'metadata', s.metadata, 'completed_at', s.completed_at),"
+     "  'messages', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+     "                   'message_order', m.message_order, 'role', m.role, 'content', m.content,"
+     "                   'metadata', m.metadata, 'created_at', m.created_at)"
+     "                 ORDER BY m.message_order), '[]')"
+     "                 FROM %1$s.session_messages m WHERE m.session_id = s.id),"
+     "  'state', $2, 'snapshot_number', $3)"
+     "  FROM %1$s.free_agent_sessions s WHERE s.id = $1",
+     3,
+     {UUIDOID, JSONBOID, INT4OID}},
+    // ImportSession: as the caller, so the row is theirs; $1 is a validated document's
+    // "session" object. JSON null and absent keys mean the column's default.
+    {"INSERT INTO %1$s.free_agent_sessions (name, description, model, status, current_state,"
+     "       visibility, memory_summary, metadata, completed_at)"
+     "SELECT d.s ->> 'name', d.s ->> 'description', d.s ->> 'model',"
+     "       coalesce((d.s ->> 'status')::%1$s.session_status, 'active'), d.s ->> 'current_state',"
+     "       coalesce((d.s ->> 'visibility')::%1$s.session_visibility, 'private'),"
+     "       nullif(d.s -> 'memory_summary', 'null'),"
+     "       coalesce(nullif(d.s -> 'metadata', 'null'), '{}'),"
+     "       (d.s ->> 'completed_at')::timestamptz"
+     "  FROM (SELECT $1 AS s) d"
+     " RETURNING id",
+     1,
+     {JSONBOID}},
+    // ForkSession: as the caller, who must be able to read the source $1.
+    {"INSERT INTO %1$s.free_agent_sessions (name, description, model, metadata)"
+     "SELECT coalesce($2, pg_catalog.left(name, 193) || ' (fork)'), description, model, metadata"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1"
+     " RETURNING id",
+     2,
+     {UUIDOID, TEXTOID}},
+    // SaveSnapshotUnsynced: import and fork save a new session's first snapshot through
+    // create_session_snapshot itself (as the caller, who owns that session); their history is
+    // written explicitly, so the state's messages are not synced again.
+    {"SELECT snapshot_number FROM %1$s.create_session_snapshot($1, $2, NULL, $3, false)",
+     3,
+     {UUIDOID, JSONBOID, JSONBOID}},
 };
 static_assert(sizeof query_texts / sizeof query_texts[0] == static_cast<size_t>(Sql::Count_),
               "one text per Query");

@@ -25,6 +25,14 @@ enum class Sql {
     CountCleanup,
     InsertSession,
     WritableSessions,
+    AppendMessages,
+    ImportMessages,
+    CopyMessages,
+    MessagesPage,
+    ExportSession,
+    ImportSession,
+    ForkSession,
+    SaveSnapshotUnsynced,
     Count_ // number of queries
 };
 

@@ -1,5 +1,7 @@
 #include "notify.hpp"
 
+#include "guard.hpp"
+
 #include "settings.hpp"
 #include "spi_util.hpp"
 
@@ -37,3 +39,17 @@ void notify_session_event(Datum session_id, const char *user_id, const char *eve
 }
 
 } // namespace sp
+
+// AFTER DELETE trigger on free_agent_sessions: {"session_id", "user_id", "event":"delete"}.
+SP_FUNCTION(sp_notify_session_deleted) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        elog(ERROR, "sp_notify_session_deleted() must be called as a trigger");
+    TriggerData *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
+    HeapTuple row = trigger->tg_trigtuple;
+    TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+    bool isnull;
+    Datum session_id = heap_getattr(row, SPI_fnumber(desc, "id"), desc, &isnull);
+    sp::notify_session_event(session_id, SPI_getvalue(row, desc, SPI_fnumber(desc, "user_id")),
+                             "delete", 0);
+    return PointerGetDatum(nullptr);
+}

@@ -47,7 +47,9 @@ StoragePlan plan_storage(Jsonb *state, int32 number, const PreviousLink *previou
     return cpp_call([&] {
         StoragePlan plan{};
         fingerprint::Print before;
-        bool keyframe = !previous_print(previous ? &link : nullptr, &before) ||
+        plan.has_previous_mark = previous_print(previous ? &link : nullptr, &before);
+        plan.previous_mark = before.messages;
+        bool keyframe = !plan.has_previous_mark ||
                         before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
         if (!keyframe) {
             fingerprint::Print next;

@@ -5,6 +5,8 @@
 
 #include "pg.hpp"
 
+#include "core/fingerprint.hpp"
+
 namespace sp {
 
 // The latest snapshot before the one being saved.
@@ -19,6 +21,10 @@ struct StoragePlan {
     Jsonb *delta;       // when !keyframe
     int64 stored_bytes; // bytes of the state or delta stored (uncompressed)
     Datum fingerprint;  // bytea for the new snapshot
+    // where the previous snapshot's messages array stood (message sync), when its
+    // fingerprint could be read
+    bool has_previous_mark;
+    fingerprint::MessagesMark previous_mark;
 };
 
 // A keyframe is due when there is no usable previous fingerprint, when the deltas since the

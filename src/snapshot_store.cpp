@@ -7,6 +7,7 @@
 #include "catalog.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "message_sync.hpp"
 #include "notify.hpp"
 #include "session_access.hpp"
 #include "settings.hpp"
@@ -142,6 +143,15 @@ SP_FUNCTION(sp_create_session_snapshot) {
     if (!unchanged) {
         int32 number = latest + 1;
         StoragePlan storage = plan_storage(state, number, latest > 0 ? &previous : nullptr);
+        if (PG_ARGISNULL(4) || PG_GETARG_BOOL(4)) {
+            // The new elements of the state's messages array go to the history, found from
+            // the previous snapshot's fingerprint (or, without one, its restored state).
+            if (latest == 0 || storage.has_previous_mark)
+                sync_messages_from_state(session_id, session, state,
+                                         latest == 0 ? nullptr : &storage.previous_mark);
+            else
+                sync_messages_since_snapshot(session_id, session, state, latest);
+        }
         as_table_owner([&] {
             Datum args[] = {session_id,
                             Int32GetDatum(number),

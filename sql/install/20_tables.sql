@@ -80,6 +80,12 @@ CREATE TABLE @extschema@.session_messages (
     content          text NOT NULL,
     metadata         jsonb NOT NULL DEFAULT '{}',
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- The first snapshot whose history includes the message: the snapshot whose save synced
+    -- it, or for a message appended directly, the next snapshot saved after it. fork_session
+    -- (s, k) copies the messages with first_snapshot_number <= k. Snapshot and message
+    -- numbers are both assigned under the session's row lock, so this is exact where
+    -- created_at (the transaction's start time) would not be.
+    first_snapshot_number integer NOT NULL CHECK (first_snapshot_number > 0),
     UNIQUE (session_id, message_order)
 );
 COMMENT ON TABLE @extschema@.session_messages IS

@@ -1,0 +1,145 @@
+-- create_session_snapshot's p_sync_messages: the elements of the state's top-level
+-- "messages" array that are new since the previous snapshot go to the history, in the
+-- same transaction. Let P be the previous snapshot's messages (n of them) and M the new:
+-- all of M when there is no previous snapshot or n = 0; M[n:] when M[n-1] equals P's last
+-- element (appended); else what follows the last element of M equal to P's last
+-- (truncated); else all of M (rewritten).
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; msg text; det text;
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
+END $$;
+-- Saves a state whose messages are the given contents (odd positions user, even assistant).
+CREATE FUNCTION pg_temp.save(s uuid, contents text[], sync boolean DEFAULT true) RETURNS int LANGUAGE sql AS $$
+  SELECT snapshot_number FROM create_session_snapshot(s,
+    jsonb_build_object('model', 'm1', 'messages',
+      coalesce((SELECT jsonb_agg(jsonb_build_object('role', CASE WHEN i % 2 = 1 THEN 'user' ELSE 'assistant' END,
+                                                    'content', c) ORDER BY i)
+                  FROM unnest(contents) WITH ORDINALITY u(c, i)), '[]')),
+    p_sync_messages => sync)
+$$;
+CREATE FUNCTION pg_temp.history(s uuid) RETURNS text LANGUAGE sql AS $$
+  SELECT coalesce(string_agg(content, ' ' ORDER BY message_order), '(none)')
+         || format('  [count %s, exact %s]', max(f.message_count), max(f.message_count) = count(m.*))
+    FROM free_agent_sessions f LEFT JOIN session_messages m ON m.session_id = f.id
+   WHERE f.id = s
+$$;
+
+INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-000000000401', 'sync');
+
+-- First snapshot: all of M is new.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{a,b}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- Appended: only M[n:].
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{a,b,c,d}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- A save that changes something else but no message adds nothing.
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000401',
+  get_latest_snapshot('00000000-0000-0000-0000-000000000401') || '{"model":"m2"}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- An unchanged save (change detection) adds nothing either.
+SELECT snapshot_number, created FROM create_session_snapshot('00000000-0000-0000-0000-000000000401',
+  get_latest_snapshot('00000000-0000-0000-0000-000000000401'));
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- Truncated context that kept the recent messages: what follows d is new.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{c,d,e}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- Truncated harder, and shorter than before: still what follows e.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{e,f}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- Rewritten (a summary): nothing equals f, so all of M is new.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{summary,g}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- The last element is searched from the end: with two copies of g (as the assistant) the
+-- later one counts.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{x,y,z,g,w,g,v,i}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- Emptied context (n was 4, M = []): nothing to add; then the next save finds n = 0, so
+-- all of M is new.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{}');
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{j}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- A state without "messages", or whose messages is not an array, syncs nothing; the next
+-- state with messages then counts as having no previous messages.
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000401', '{"notes":"no messages"}');
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000401', '{"messages":{"role":"user","content":"not an array"}}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{k}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+-- p_sync_messages => false keeps the history as it is; the next synced save compares with
+-- that unsynced snapshot, so what it added is not synced later either.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{k,l}', false);
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{k,l,m}');
+SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
+
+-- Synced messages keep their other keys as metadata, and content parts as JSON text.
+INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-000000000402', 'rich');
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}],"id":"m1"},
+                {"role":"assistant","content":null,"tool_calls":[{"id":"t1"}]},
+                {"role":"tool","content":"ok","tool_call_id":"t1"}]}');
+SELECT message_order, role, content, metadata FROM get_session_messages('00000000-0000-0000-0000-000000000402');
+-- Elements are compared by their jsonb binary form (as change detection compares states):
+-- key order does not matter, but 1.50 and 1.5 are different elements.
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"content":"ok","tool_call_id":"t1","role":"tool"},{"role":"user","content":"n","n":1.50}]}');
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"user","content":"n","n":1.5}, {"role":"assistant","content":"done"}]}');
+SELECT message_order, role, content, metadata FROM get_session_messages('00000000-0000-0000-0000-000000000402');
+
+-- An element that is not a message refuses the whole save: nothing written.
+SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"user","content":"n","n":1.5},{"role":"assistant","content":"done"},{"role":"developer","content":"x"}]}')$$);
+SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"user","content":"n","n":1.5},{"role":"assistant","content":"done"},"plain text"]}')$$);
+SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"user","content":"n","n":1.5},{"role":"assistant","content":"done"},{"role":"user"}]}')$$);
+SELECT snapshot_count, message_count FROM free_agent_sessions WHERE id = '00000000-0000-0000-0000-000000000402';
+-- Only the new elements are checked, and p_sync_messages => false saves any state.
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"user","content":"n","n":1.5},{"role":"assistant","content":"done"},{"role":"developer","content":"x"}]}',
+  p_sync_messages => false);
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"developer","content":"x"},{"role":"user","content":"fine"}]}');
+SELECT message_order, role, content FROM get_session_messages('00000000-0000-0000-0000-000000000402', 5);
+
+-- Direct appends and synced saves share one numbering.
+SELECT * FROM append_session_messages('00000000-0000-0000-0000-000000000402', '[{"role":"system","content":"direct"}]');
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"developer","content":"x"},{"role":"user","content":"fine"},{"role":"assistant","content":"synced"}]}');
+SELECT message_order, role, content FROM get_session_messages('00000000-0000-0000-0000-000000000402', 5);
+-- A rolled-back save leaves neither snapshot nor messages.
+BEGIN;
+SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000402',
+  '{"messages":[{"role":"assistant","content":"synced"},{"role":"user","content":"gone"}]}');
+ROLLBACK;
+SELECT snapshot_count, latest_snapshot_number, message_count,
+       message_count = (SELECT count(*) FROM session_messages WHERE session_id = s.id) AS exact
+  FROM free_agent_sessions s WHERE id = '00000000-0000-0000-0000-000000000402';
+
+-- A growing agent state: 200 turns, each saved, the history holds each message once.
+INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-000000000403', 'growing');
+SELECT count(*) AS saves FROM generate_series(1, 200) t,
+  LATERAL pg_temp.save('00000000-0000-0000-0000-000000000403', ARRAY(SELECT 'turn ' || i FROM generate_series(1, 2 * t) i));
+SELECT message_count, (SELECT array_agg(content ORDER BY message_order) = ARRAY(SELECT 'turn ' || i FROM generate_series(1, 400) i)
+                         FROM session_messages WHERE session_id = s.id) AS each_once
+  FROM free_agent_sessions s WHERE id = '00000000-0000-0000-0000-000000000403';
+
+-- Shared read-only sessions: a save (and so a sync) is refused.
+CREATE ROLE regress_sp_sync_owner;
+CREATE ROLE regress_sp_sync_other;
+SET ROLE regress_sp_sync_owner;
+INSERT INTO free_agent_sessions (id, name, visibility) VALUES ('00000000-0000-0000-0000-000000000411', 'public', 'public');
+RESET ROLE;
+SET ROLE regress_sp_sync_other;
+SELECT pg_temp.refusal($$SELECT pg_temp.save('00000000-0000-0000-0000-000000000411', '{x}')$$);
+RESET ROLE;
+SELECT message_count FROM free_agent_sessions WHERE id = '00000000-0000-0000-0000-000000000411';
+DELETE FROM free_agent_sessions WHERE id = '00000000-0000-0000-0000-000000000411';
+DROP ROLE regress_sp_sync_owner;
+DROP ROLE regress_sp_sync_other;

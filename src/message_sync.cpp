@@ -1,0 +1,208 @@
+#include "message_sync.hpp"
+
+#include "catalog.hpp"
+#include "core/error.hpp"
+#include "core/state_hash.hpp"
+#include "guard.hpp"
+#include "jsonb_glue.hpp"
+#include "notify.hpp"
+#include "snapshot_restore.hpp"
+#include "spi_util.hpp"
+
+namespace sp {
+
+namespace {
+
+
+const char *const message_roles[] = {"system", "user", "assistant", "tool"};
+
+// The state's top-level "messages" array, if it has one.
+JsonbContainer *state_messages(Jsonb *state) {
+    if (!JB_ROOT_IS_OBJECT(state))
+        return nullptr;
+    JsonbValue value;
+    if (!getKeyJsonValueFromContainer(&state->root, "messages", strlen("messages"), &value))
+        return nullptr;
+    if (value.type != jbvBinary || !JsonContainerIsArray(value.val.binary.data))
+        return nullptr;
+    return value.val.binary.data;
+}
+
+int32 array_length(JsonbContainer *array) {
+    return static_cast<int32>(JsonContainerSize(array));
+}
+
+const char *value_type_name(const JsonbValue *value) {
+    switch (value->type) {
+    case jbvBinary:
+        return JsonContainerIsObject(value->val.binary.data) ? "object" : "array";
+    case jbvObject:
+        return "object";
+    case jbvArray:
+        return "array";
+    case jbvString:
+        return "string";
+    case jbvNumeric:
+        return "number";
+    case jbvBool:
+        return "boolean";
+    default:
+        return "null";
+    }
+}
+
+bool is_message_role(const JsonbValue &role) {
+    if (role.type != jbvString)
+        return false;
+    for (const char *allowed : message_roles)
+        if (static_cast<size_t>(role.val.string.len) == strlen(allowed) &&
+            memcmp(role.val.string.val, allowed, role.val.string.len) == 0)
+            return true;
+    return false;
+}
+
+void check_message(const JsonbValue *element, int32 index, const char *what, const char *hint) {
+    if (element->type != jbvBinary || !JsonContainerIsObject(element->val.binary.data))
+        raise(
+            sqlstate::invalid_parameter_value,
+            psprintf("%s[%d] must be a JSON object, not %s", what, index, value_type_name(element)),
+            "A message is an object with a \"role\" and a \"content\".", hint);
+    JsonbContainer *message = element->val.binary.data;
+    JsonbValue role;
+    if (!getKeyJsonValueFromContainer(message, "role", strlen("role"), &role))
+        raise(sqlstate::invalid_parameter_value, psprintf("%s[%d] has no role", what, index),
+              "A message's role is system, user, assistant or tool.", hint);
+    if (!is_message_role(role))
+        raise(sqlstate::invalid_parameter_value,
+              role.type == jbvString
+                  ? psprintf("%s[%d] has role \"%s\", not system, user, assistant or tool", what,
+                             index, pnstrdup(role.val.string.val, role.val.string.len))
+                  : psprintf("%s[%d] has a role that is a JSON %s, not a string", what, index,
+                             value_type_name(&role)),
+              "A message's role is system, user, assistant or tool.", hint);
+    JsonbValue content;
+    if (!getKeyJsonValueFromContainer(message, "content", strlen("content"), &content))
+        raise(sqlstate::invalid_parameter_value, psprintf("%s[%d] has no content", what, index),
+              "Content that is not a string (e.g. an array of content parts) is stored as its "
+              "JSON text; null content as an empty string.",
+              hint);
+}
+
+// The elements of `array` from `start` on, as an array of their own.
+Jsonb *array_tail(JsonbContainer *array, int32 start) {
+    JsonbParseState *state = nullptr;
+    pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
+    for (int32 i = start; i < array_length(array); ++i)
+        pushJsonbValue(&state, WJB_ELEM, getIthJsonbValueFromContainer(array, i));
+    return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, nullptr));
+}
+
+// Where the new messages of `messages` start, given the previous snapshot's mark. Let P be
+// the previous snapshot's messages array (length n, last element hashing to h) and M the
+// new one:
+//  - no previous snapshot, or n = 0: all of M is new;
+//  - M has at least n elements and M[n-1] hashes to h: M[n:] is new (the client appended,
+//    the common case);
+//  - otherwise the last element of M that hashes to h, searching from M's end: the elements
+//    after it are new (the client truncated its context but kept the recent messages);
+//  - no element hashes to h: all of M is new (the client rewrote its context, e.g. into a
+//    summary).
+// So the history keeps every message ever saved and gains only what is new.
+int32 first_new_message(Jsonb *state, const MessagesMark *previous) {
+    if (!previous || previous->length == 0 || !previous->has_last)
+        return 0;
+    return cpp_call([&] {
+        jsonb::Value list;
+        root_container(state, sqlstate::data_corrupted).find("messages", &list);
+        jsonb::Container messages(list, sqlstate::data_corrupted);
+        uint32_t n = previous->length, m = messages.size();
+        auto hash_of = [&](uint32_t i) {
+            jsonb::Value e = messages.element(i);
+            return hash_state(e.data, e.length);
+        };
+        if (m >= n && hash_of(n - 1) == previous->last)
+            return static_cast<int32>(n);
+        // One forward pass (the reader is fastest forward): the last match wins.
+        int32 start = 0;
+        for (uint32_t i = 0; i < m; ++i) {
+            if (i % 4096 == 0)
+                interrupt_poll()();
+            if (hash_of(i) == previous->last)
+                start = static_cast<int32>(i) + 1;
+        }
+        return start;
+    });
+}
+
+} // namespace
+
+MessagesMark messages_mark(Jsonb *state) {
+    return cpp_call([&] { return fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted)); });
+}
+
+void check_messages(JsonbContainer *messages, int32 start, const char *what, const char *hint) {
+    for (int32 i = start; i < array_length(messages); ++i) {
+        JsonbValue *element = getIthJsonbValueFromContainer(messages, i);
+        check_message(element, i, what, hint);
+        pfree(element);
+    }
+}
+
+void append_messages(Datum session_id, const WritableSession &session, Jsonb *messages) {
+    int32 count = JB_ROOT_COUNT(messages);
+    if (count == 0)
+        return;
+    as_table_owner([&] {
+        Datum args[] = {session_id,
+                        Int32GetDatum(session.message_count),
+                        CStringGetTextDatum(session.user_id),
+                        session.organization_id ? CStringGetTextDatum(session.organization_id)
+                                                : (Datum)0,
+                        JsonbPGetDatum(messages),
+                        Int32GetDatum(session.latest_snapshot_number + 1)};
+        char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id), ' ', ' '};
+        run(Sql::AppendMessages, args, nulls, false);
+    });
+    notify_session_event(session_id, session.user_id, "messages", session.message_count + count);
+}
+
+int32 sync_messages_from_state(Datum session_id, const WritableSession &session, Jsonb *state,
+                               const MessagesMark *previous) {
+    JsonbContainer *messages = state_messages(state);
+    if (!messages)
+        return 0;
+    int32 start = first_new_message(state, previous);
+    if (start >= array_length(messages))
+        return 0;
+    check_messages(messages, start, "p_snapshot_data's messages",
+                   "Save with p_sync_messages => false to keep the state's messages out of the "
+                   "session's history.");
+    Jsonb *added = array_tail(messages, start);
+    append_messages(session_id, session, added);
+    return JB_ROOT_COUNT(added);
+}
+
+int32 sync_messages_since_snapshot(Datum session_id, const WritableSession &session, Jsonb *state,
+                                   int32 previous_number) {
+    if (!state_messages(state))
+        return 0;
+    MessagesMark mark;
+    bool has_previous = previous_number > 0;
+    if (has_previous) {
+        RestoredSnapshot restored;
+        bool found = false;
+        as_table_owner([&] {
+            found = restore_snapshot(session_id, previous_number, CurrentMemoryContext, false,
+                                     &restored);
+        });
+        if (!found)
+            raise(sqlstate::data_corrupted,
+                  psprintf("snapshot %d of session %s is missing", previous_number,
+                           uuid_text(session_id)),
+                  nullptr, "Run verify_session() on the session.");
+        mark = messages_mark(restored.state);
+    }
+    return sync_messages_from_state(session_id, session, state, has_previous ? &mark : nullptr);
+}
+
+} // namespace sp

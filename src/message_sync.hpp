@@ -1,0 +1,42 @@
+// Getting messages into a session's history (session_messages): validating them, appending
+// them after the session's last message, and finding which elements of a saved state's
+// top-level "messages" array are new since the previous snapshot (SPEC.md,
+// "p_sync_messages").
+#pragma once
+
+#include "pg.hpp"
+
+#include "core/fingerprint.hpp"
+#include "session_access.hpp"
+
+namespace sp {
+
+// Where a state's top-level messages array stood: its length and the hash of its last
+// element's jsonb bytes. Kept in every snapshot's fingerprint (core/fingerprint.hpp).
+using MessagesMark = fingerprint::MessagesMark;
+
+MessagesMark messages_mark(Jsonb *state);
+
+// Appends the new messages of `state` given the previous snapshot's mark (nullptr: no
+// previous snapshot); returns how many were appended. The rule is in message_sync.cpp.
+// Call between SPI_connect/SPI_finish with the session locked by lock_session_for_write.
+int32 sync_messages_from_state(Datum session_id, const WritableSession &session, Jsonb *state,
+                               const MessagesMark *previous);
+
+// create_session_snapshot's fallback when the previous snapshot has no usable fingerprint:
+// the mark of snapshot `previous_number` (0: none), found by restoring that snapshot as
+// the table owner, then sync_messages_from_state.
+int32 sync_messages_since_snapshot(Datum session_id, const WritableSession &session, Jsonb *state,
+                                   int32 previous_number);
+
+// 22023 unless every element of `messages` from `start` on is a message: an object with a
+// "role" (system, user, assistant, tool) and a "content" key. `what` names the array in
+// the message ("p_messages"); `hint` (may be NULL) says what to do instead.
+void check_messages(JsonbContainer *messages, int32 start, const char *what, const char *hint);
+
+// Appends `messages` (a checked array) after the session's last message, numbered
+// session.message_count + 1 ..., updates message_count and last_message_at, and notifies
+// listeners. Writes as the table owner: call only after lock_session_for_write.
+void append_messages(Datum session_id, const WritableSession &session, Jsonb *messages);
+
+} // namespace sp
