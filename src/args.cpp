@@ -10,6 +10,14 @@ void require_arg(FunctionCallInfo fcinfo, int index, const char *name) {
         raise(sqlstate::null_value_not_allowed, psprintf("%s must not be null", name));
 }
 
+void check_session_name(const char *value, int bytes, const char *what) {
+    constexpr int max_name_chars = 200; // as free_agent_sessions' CHECK constraint
+    int chars = pg_mbstrlen_with_len(value, bytes);
+    if (chars < 1 || chars > max_name_chars)
+        raise(sqlstate::invalid_parameter_value,
+              psprintf("%s must be 1 to %d characters, not %d", what, max_name_chars, chars));
+}
+
 const char *json_type_name(Jsonb *value) {
     if (JB_ROOT_IS_OBJECT(value))
         return "object";

@@ -12,6 +12,9 @@ void require_arg(FunctionCallInfo fcinfo, int index, const char *name);
 // 22023 unless the jsonb is an object; `what` names it in the message.
 void require_json_object(Jsonb *value, const char *what);
 
+// 22023 unless a session name of `bytes` bytes has 1 to 200 characters; `what` names it.
+void check_session_name(const char *value, int bytes, const char *what);
+
 // "object", "array", "string", "number", "boolean" or "null": the JSON type of a jsonb.
 const char *json_type_name(Jsonb *value);
 

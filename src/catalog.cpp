@@ -75,12 +75,6 @@ const QueryText query_texts[] = {
      " ORDER BY snapshot_number",
      2,
      {UUIDOID, INT4OID}},
-    // CleanupCandidates: how many snapshots a cleanup would delete.
-    {"SELECT count(*)::int FROM %1$s.session_snapshot_chain"
-     " WHERE session_id = $1 AND snapshot_number <= $2"
-     "   AND ($3::timestamptz IS NULL OR created_at < $3)",
-     3,
-     {UUIDOID, INT4OID, TIMESTAMPTZOID}},
     // CleanupRepairTargets: kept deltas whose base the cleanup deletes.
     {"SELECT k.snapshot_number"
      "  FROM %1$s.session_snapshot_chain k"

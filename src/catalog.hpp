@@ -18,7 +18,6 @@ enum class Sql {
     InsertSnapshot,
     CountSnapshotSave,
     ChainRange,
-    CleanupCandidates,
     CleanupRepairTargets,
     RewriteAsKeyframe,
     DeleteSnapshots,

@@ -37,10 +37,5 @@ SP_FUNCTION(sp_jsonb_apply_delta) {
 // jsonb_state_hash(state): the 16-byte hash create_session_snapshot uses to detect an
 // unchanged state and restores use to verify one.
 SP_FUNCTION(sp_jsonb_state_hash) {
-    Jsonb *state = PG_GETARG_JSONB_P(0);
-    sp::StateHash h = sp::hash_state(VARDATA(state), VARSIZE(state) - VARHDRSZ);
-    bytea *out = static_cast<bytea *>(palloc(VARHDRSZ + sp::StateHash::size));
-    SET_VARSIZE(out, VARHDRSZ + sp::StateHash::size);
-    memcpy(VARDATA(out), h.bytes, sp::StateHash::size);
-    PG_RETURN_BYTEA_P(out);
+    return sp::state_hash_bytea(sp::state_hash_of(PG_GETARG_JSONB_P(0)));
 }

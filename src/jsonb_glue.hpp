@@ -5,6 +5,7 @@
 
 #include "core/delta_codec.hpp"
 #include "core/jsonb_format.hpp"
+#include "core/state_hash.hpp"
 
 #include <string>
 
@@ -22,6 +23,12 @@ inline jsonb::Container root_container(Jsonb *value, const char *corrupt_sqlstat
 // A palloc'd Jsonb holding `encoded` (jsonb::encode's output: 4 header bytes + the root),
 // in the current memory context. Call from C++ code: allocation errors are pg_call'ed.
 Jsonb *to_jsonb(const std::string &encoded);
+
+// A state's hash (over the jsonb bytes after the varlena header), as stored: a bytea.
+StateHash state_hash_of(Jsonb *state);
+Datum state_hash_bytea(const StateHash &hash);
+// True when a stored state_hash bytea equals `hash`.
+bool state_hash_equals(Datum stored, const StateHash &hash);
 
 // Lets long C++ work be cancelled (statement_timeout, pg_cancel_backend).
 const delta::Poll &interrupt_poll();

@@ -29,7 +29,6 @@ using namespace sp;
 
 constexpr const char *format_name = "session_persist.export";
 constexpr int format_version = 1;
-constexpr int max_name_chars = 200;
 
 const char *const document_keys[] = {"format",   "version", "session",
                                      "messages", "state",   "snapshot_number"};
@@ -122,12 +121,6 @@ void check_optional_choice(JsonbContainer *object, const char *key, const char *
             : psprintf("%s's %s must be a JSON string, not %s", what, key, type_name(value)));
 }
 
-void check_name(const char *value, int bytes, const char *what) {
-    int chars = pg_mbstrlen_with_len(value, bytes);
-    if (chars < 1 || chars > max_name_chars)
-        raise(sqlstate::invalid_parameter_value,
-              psprintf("%s must be 1 to %d characters, not %d", what, max_name_chars, chars));
-}
 
 void check_session_fields(JsonbContainer *session) {
     const char *what = "p_document's session";
@@ -138,7 +131,7 @@ void check_session_fields(JsonbContainer *session) {
     if (name.type != jbvString)
         refuse_document(
             psprintf("p_document's session's name must be a JSON string, not %s", type_name(name)));
-    check_name(name.val.string.val, name.val.string.len, "p_document's session's name");
+    check_session_name(name.val.string.val, name.val.string.len, "p_document's session's name");
     for (const char *key : {"description", "model", "current_state", "completed_at"})
         check_optional_type(session, key, what, "string");
     check_optional_type(session, "metadata", what, "object");
@@ -315,7 +308,7 @@ SP_FUNCTION(sp_fork_session) {
     }
     if (!PG_ARGISNULL(2)) {
         text *name = PG_GETARG_TEXT_PP(2);
-        check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), "p_name");
+        check_session_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), "p_name");
     }
     require_identity("fork sessions");
 

@@ -12,15 +12,6 @@ namespace {
 
 using namespace sp;
 
-constexpr int max_name_chars = 200;
-
-void check_name(text *name) {
-    int chars = pg_mbstrlen_with_len(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
-    if (chars < 1 || chars > max_name_chars)
-        raise(sqlstate::invalid_parameter_value,
-              psprintf("p_name must be 1 to %d characters, not %d", max_name_chars, chars));
-}
-
 void check_visibility(text *visibility) {
     const char *value = text_to_cstring(visibility);
     if (strcmp(value, "private") != 0 && strcmp(value, "organization") != 0 &&
@@ -34,7 +25,8 @@ void check_visibility(text *visibility) {
 // A new session owned by the caller; returns the free_agent_sessions row.
 SP_FUNCTION(sp_create_session) {
     require_arg(fcinfo, 0, "p_name");
-    check_name(PG_GETARG_TEXT_PP(0));
+    text *name = PG_GETARG_TEXT_PP(0);
+    check_session_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), "p_name");
     if (!PG_ARGISNULL(3))
         require_json_object(PG_GETARG_JSONB_P(3), "p_metadata");
     if (!PG_ARGISNULL(4))

@@ -3,6 +3,7 @@
 #include "delta_apply.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "jsonb_glue.hpp"
 #include "session_access.hpp"
 #include "spi_util.hpp"
 #include "core/state_hash.hpp"
@@ -39,10 +40,7 @@ bool is_keyframe(uint64 row) {
 } // namespace
 
 void verify_state_hash(Datum session_id, int32 number, Jsonb *state, Datum expected) {
-    bytea *stored = DatumGetByteaPP(expected);
-    StateHash actual = hash_state(VARDATA(state), VARSIZE(state) - VARHDRSZ);
-    if (VARSIZE_ANY_EXHDR(stored) != StateHash::size ||
-        memcmp(VARDATA_ANY(stored), actual.bytes, StateHash::size) != 0)
+    if (!state_hash_equals(expected, state_hash_of(state)))
         raise_corrupt(session_id, number, "The restored state does not match its stored hash.");
 }
 

@@ -7,6 +7,7 @@
 #include "catalog.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "jsonb_glue.hpp"
 #include "message_sync.hpp"
 #include "notify.hpp"
 #include "session_access.hpp"
@@ -51,19 +52,6 @@ Datum result_tuple(FunctionCallInfo fcinfo, const SaveResult &r) {
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
-bool hash_equals(Datum stored, const StateHash &hash) {
-    bytea *bytes = DatumGetByteaPP(stored);
-    return VARSIZE_ANY_EXHDR(bytes) == StateHash::size &&
-           memcmp(VARDATA_ANY(bytes), hash.bytes, StateHash::size) == 0;
-}
-
-Datum hash_bytea(const StateHash &hash) {
-    bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + StateHash::size));
-    SET_VARSIZE(b, VARHDRSZ + StateHash::size);
-    memcpy(VARDATA(b), hash.bytes, StateHash::size);
-    return PointerGetDatum(b);
-}
-
 void check_size(Datum session_id, int64 size) {
     if (size > settings::max_snapshot_bytes)
         raise(sqlstate::program_limit_exceeded,
@@ -94,7 +82,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
               psprintf("p_expected_number must be 0 or more, not %d", expected));
     int64 size = VARSIZE(state);
     check_size(session_id, size);
-    StateHash hash = hash_state(VARDATA(state), VARSIZE(state) - VARHDRSZ);
+    StateHash hash = state_hash_of(state);
 
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
@@ -124,7 +112,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
                            uuid_text(session_id)),
                   nullptr, "Run verify_session() on the session.");
         bool isnull;
-        if (hash_equals(column(0, LinkHash, &isnull), hash)) {
+        if (state_hash_equals(column(0, LinkHash, &isnull), hash)) {
             // Change detection: a retried or repeated save writes nothing.
             unchanged = true;
             result.id = column_copy(0, LinkId, &isnull, upper);
@@ -164,7 +152,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
                             Int32GetDatum(latest),
                             storage.keyframe ? JsonbPGetDatum(state) : (Datum)0,
                             storage.keyframe ? (Datum)0 : JsonbPGetDatum(storage.delta),
-                            hash_bytea(hash),
+                            state_hash_bytea(hash),
                             storage.fingerprint,
                             metadata ? JsonbPGetDatum(metadata)
                                      : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))};
