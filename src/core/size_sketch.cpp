@@ -92,6 +92,28 @@ int32_t SizeSketch::max_bucket_index() {
     return last_bucket_index;
 }
 
+// Sizes are integers, so a bucket's estimate can be narrowed to the integers the bucket
+// holds: below about 1 / relative_accuracy each bucket holds at most one, and small sizes
+// come out exact. Past 2^50 doubles no longer tell neighbouring integers apart.
+double SizeSketch::integer_estimate(int32_t index) {
+    double estimate = bucket_value(index);
+    if (estimate > 0x1p50)
+        return estimate;
+    auto highest = int64_t(std::floor(std::exp(index * log_gamma)));
+    while (bucket_index(highest + 1) == index)
+        ++highest;
+    while (highest > 1 && bucket_index(highest) > index)
+        --highest;
+    auto lowest = std::max(int64_t(1), int64_t(std::ceil(std::exp((index - 1) * log_gamma))));
+    while (lowest > 1 && bucket_index(lowest - 1) == index)
+        --lowest;
+    while (bucket_index(lowest) < index)
+        ++lowest;
+    if (lowest > highest) // no integer in this bucket: it cannot have been used
+        return estimate;
+    return std::clamp(estimate, double(lowest), double(highest));
+}
+
 SizeSketch SizeSketch::empty(SketchAllocator allocator) {
     SizeSketch s{};
     s.allocator = allocator;
@@ -235,7 +257,7 @@ double SizeSketch::value_at_rank(int64_t rank) const {
     for (int32_t i = 0; i < capacity; ++i) {
         seen += buckets[i];
         if (uint64_t(rank) < seen)
-            return std::clamp(bucket_value(first_index + i), double(min), double(max));
+            return std::clamp(integer_estimate(first_index + i), double(min), double(max));
     }
     return double(max);
 }

@@ -72,6 +72,8 @@ struct SizeSketch {
     static int32_t bucket_index(int64_t value);
     static double bucket_value(int32_t index);
     static int32_t max_bucket_index();
+    // bucket_value narrowed to the integers that fall in the bucket.
+    static double integer_estimate(int32_t index);
 
   private:
     void reserve(int32_t index);

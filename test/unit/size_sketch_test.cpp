@@ -105,6 +105,30 @@ TEST(SizeSketch, SmallIntegersAndZerosWithinOnePercent) {
     expect_accurate({1, 1000000000000});
 }
 
+TEST(SizeSketch, SmallSizesAreExact) {
+    // Up to about 1 / relative_accuracy every integer has a bucket of its own.
+    std::vector<int64_t> values;
+    for (int64_t v = 1; v <= 100; ++v)
+        values.push_back(v);
+    Owned sketch;
+    for (int64_t v : values)
+        sketch.s.add(v);
+    for (double q : quantiles)
+        EXPECT_DOUBLE_EQ(sketch.s.quantile(q), percentile_cont(values, q)) << "q=" << q;
+    for (int64_t v = 1; v <= 100; ++v)
+        EXPECT_EQ(SizeSketch::integer_estimate(SizeSketch::bucket_index(v)), double(v));
+}
+
+TEST(SizeSketch, IntegerEstimateKeepsTheAccuracy) {
+    for (int64_t v = 1; v < 5000000; v = v * 11 / 10 + 1) {
+        int32_t index = SizeSketch::bucket_index(v);
+        double estimate = SizeSketch::integer_estimate(index);
+        EXPECT_LE(std::fabs(estimate - double(v)),
+                  SizeSketch::relative_accuracy * double(v) * (1 + 1e-9))
+            << v;
+    }
+}
+
 TEST(SizeSketch, ExtremeValues) {
     expect_accurate({INT64_MAX, INT64_MAX - 1, 1, 0, INT64_MAX / 3});
 }
