@@ -55,6 +55,13 @@ SELECT * FROM pg_temp.counters('00000000-0000-0000-0000-0000000000c3');
 SELECT cleanup_old_snapshots(p_keep_count => 3);
 SELECT name, (pg_temp.counters(id)).* FROM free_agent_sessions ORDER BY name;
 
+-- In batches, committing as it goes (for large nightly jobs): the same result.
+SELECT count(*) FROM generate_series(14, 20) i,
+  LATERAL create_session_snapshot('00000000-0000-0000-0000-0000000000c1', jsonb_build_object('turn', i));
+CALL cleanup_snapshots_in_batches(2, p_sessions_per_transaction => 1);
+SELECT name, (pg_temp.counters(id)).* FROM free_agent_sessions ORDER BY name;
+CALL cleanup_snapshots_in_batches(0);
+
 -- Bad input: a clear error, nothing deleted.
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-0000000000c2', 0)$$);
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-0000000000c2', -5)$$);
