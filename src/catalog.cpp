@@ -27,7 +27,8 @@ struct QueryText {
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row.
-    {"SELECT user_id, organization_id, latest_snapshot_number, message_count"
+    {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
+     "       latest_state_hash, latest_fingerprint"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
      1,
      {UUIDOID}},
@@ -42,28 +43,28 @@ const QueryText query_texts[] = {
      "  FROM %1$s.free_agent_sessions WHERE id = $1",
      1,
      {UUIDOID}},
-    // ChainLink: one snapshot's bookkeeping.
-    {"SELECT id, created_at, kind, snapshot_size, stored_bytes, state_hash, fingerprint"
+    // ChainLink: what a save returns about an existing snapshot.
+    {"SELECT id, created_at, kind, snapshot_size, stored_bytes"
      "  FROM %1$s.session_snapshot_chain WHERE session_id = $1 AND snapshot_number = $2",
      2,
      {UUIDOID, INT4OID}},
-    // InsertSnapshot
-    {"INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"
-     "       organization_id, snapshot_size, stored_bytes, kind, base_number, state, delta,"
-     "       state_hash, fingerprint, metadata)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-     " RETURNING id, created_at",
+    // SaveSnapshot: the new chain row and the session's counters, in one statement.
+    {"WITH saved AS ("
+     "  INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"
+     "         organization_id, snapshot_size, stored_bytes, kind, base_number, state, delta,"
+     "         state_hash, metadata)"
+     "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+     "  RETURNING id, created_at)"
+     "UPDATE %1$s.free_agent_sessions s SET snapshot_count = snapshot_count + 1,"
+     "       latest_snapshot_number = $2, last_snapshot_at = saved.created_at,"
+     "       latest_snapshot_size = $5, total_snapshot_size = total_snapshot_size + $5,"
+     "       stored_bytes = s.stored_bytes + $6, latest_state_hash = $11,"
+     "       latest_fingerprint = $13, updated_at = saved.created_at"
+     "  FROM saved WHERE s.id = $1"
+     " RETURNING saved.id, saved.created_at",
      13,
      {UUIDOID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, INT4OID, JSONBOID, JSONBOID,
-      BYTEAOID, BYTEAOID, JSONBOID}},
-    // CountSnapshotSave
-    {"UPDATE %1$s.free_agent_sessions SET snapshot_count = snapshot_count + 1,"
-     "       latest_snapshot_number = $2, last_snapshot_at = now(), latest_snapshot_size = $3,"
-     "       total_snapshot_size = total_snapshot_size + $3, stored_bytes = stored_bytes + $4,"
-     "       updated_at = now()"
-     " WHERE id = $1",
-     4,
-     {UUIDOID, INT4OID, INT8OID, INT8OID}},
+      BYTEAOID, JSONBOID, BYTEAOID}},
     // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
     {"SELECT snapshot_number, kind, state, delta, state_hash, id, snapshot_size, created_at,"
      "       metadata"
@@ -90,12 +91,11 @@ const QueryText query_texts[] = {
     {"WITH old AS (SELECT stored_bytes FROM %1$s.session_snapshot_chain"
      "              WHERE session_id = $1 AND snapshot_number = $2)"
      "UPDATE %1$s.session_snapshot_chain c"
-     "   SET kind = 'full', state = $3, delta = NULL, base_number = NULL, stored_bytes = $4,"
-     "       fingerprint = $5"
+     "   SET kind = 'full', state = $3, delta = NULL, base_number = NULL, stored_bytes = $4"
      "  FROM old WHERE c.session_id = $1 AND c.snapshot_number = $2"
      " RETURNING c.stored_bytes - old.stored_bytes",
-     5,
-     {UUIDOID, INT4OID, JSONBOID, INT8OID, BYTEAOID}},
+     4,
+     {UUIDOID, INT4OID, JSONBOID, INT8OID}},
     // DeleteSnapshots
     {"WITH gone AS (DELETE FROM %1$s.session_snapshot_chain"
      "               WHERE session_id = $1 AND snapshot_number <= $2"

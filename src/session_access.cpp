@@ -20,6 +20,9 @@ bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableS
     out->organization_id = column_cstring(0, 2, upper);
     out->latest_snapshot_number = column_int32(0, 3);
     out->message_count = column_int32(0, 4);
+    bool isnull;
+    out->latest_state_hash = column_copy(0, 5, &isnull, upper);
+    out->latest_fingerprint = column_copy(0, 6, &isnull, upper);
     return true;
 }
 

@@ -11,6 +11,8 @@ struct WritableSession {
     char *organization_id; // may be NULL
     int32 latest_snapshot_number;
     int32 message_count;
+    Datum latest_state_hash;  // bytea, 0 when the session has no snapshot
+    Datum latest_fingerprint; // bytea, 0 when none
 };
 
 // Locks the session's row until the end of the transaction (other sessions are not

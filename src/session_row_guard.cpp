@@ -19,7 +19,8 @@ using namespace sp;
 const char *const counter_columns[] = {"snapshot_count",      "latest_snapshot_number",
                                        "last_snapshot_at",    "latest_snapshot_size",
                                        "total_snapshot_size", "stored_bytes",
-                                       "message_count",       "last_message_at"};
+                                       "message_count",       "last_message_at",
+                                       "latest_state_hash",   "latest_fingerprint"};
 // Fixed at creation.
 const char *const identity_columns[] = {"id", "user_id", "organization_id", "created_at"};
 // What a client edits; a change to one of them moves updated_at.
@@ -53,8 +54,9 @@ bool counter_is_default(TupleDesc desc, HeapTuple row, const char *name) {
     int attnum = SPI_fnumber(desc, name);
     bool isnull;
     Datum value = heap_getattr(row, attnum, desc, &isnull);
-    if (isnull)
-        return TupleDescAttr(desc, attnum - 1)->atttypid == TIMESTAMPTZOID;
+    if (isnull) // timestamps and hashes start out NULL
+        return TupleDescAttr(desc, attnum - 1)->atttypid != INT4OID &&
+               TupleDescAttr(desc, attnum - 1)->atttypid != INT8OID;
     switch (TupleDescAttr(desc, attnum - 1)->atttypid) {
     case INT4OID:
         return DatumGetInt32(value) == 0;

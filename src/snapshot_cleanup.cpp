@@ -44,9 +44,8 @@ int64 repair_chain(Datum session_id, int32 cutoff, const CleanupRequest &req) {
             raise(sqlstate::data_corrupted,
                   psprintf("snapshot %d of session %s cannot be restored for repair", targets[i],
                            uuid_text(session_id)));
-        Datum fingerprint = keyframe_fingerprint(snapshot.state, targets[i]);
         Datum rewrite[] = {session_id, Int32GetDatum(targets[i]), JsonbPGetDatum(snapshot.state),
-                           Int64GetDatum(VARSIZE(snapshot.state)), fingerprint};
+                           Int64GetDatum(VARSIZE(snapshot.state))};
         run(Sql::RewriteAsKeyframe, rewrite, nullptr, false);
         added += column_int64(0, 1);
         MemoryContextDelete(scratch);

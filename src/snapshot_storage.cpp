@@ -27,27 +27,19 @@ fingerprint::Print keyframe_print(Jsonb *state, int32 number) {
     return print;
 }
 
-bool previous_print(const PreviousLink *previous, fingerprint::Print *out) {
-    if (!previous || !previous->has_fingerprint)
-        return false;
-    bytea *bytes = DatumGetByteaPP(previous->fingerprint);
-    return fingerprint::parse({VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)}, out);
+bool previous_print(bytea *bytes, fingerprint::Print *out) {
+    return bytes && fingerprint::parse({VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)}, out);
 }
 
 } // namespace
 
-StoragePlan plan_storage(Jsonb *state, int32 number, const PreviousLink *previous) {
-    // Detoast the previous fingerprint before entering C++ (a PostgreSQL call).
-    PreviousLink link{};
-    if (previous) {
-        link = *previous;
-        if (link.has_fingerprint)
-            link.fingerprint = PointerGetDatum(PG_DETOAST_DATUM_PACKED(link.fingerprint));
-    }
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint) {
+    // Detoast before entering C++ (a PostgreSQL call).
+    bytea *previous = previous_fingerprint ? DatumGetByteaPP(previous_fingerprint) : nullptr;
     return cpp_call([&] {
         StoragePlan plan{};
         fingerprint::Print before;
-        plan.has_previous_mark = previous_print(previous ? &link : nullptr, &before);
+        plan.has_previous_mark = previous_print(previous, &before);
         plan.previous_mark = before.messages;
         bool keyframe = !plan.has_previous_mark ||
                         before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
@@ -77,9 +69,4 @@ StoragePlan plan_storage(Jsonb *state, int32 number, const PreviousLink *previou
         return plan;
     });
 }
-
-Datum keyframe_fingerprint(Jsonb *state, int32 number) {
-    return cpp_call([&] { return to_bytea(fingerprint::serialize(keyframe_print(state, number))); });
-}
-
 } // namespace sp

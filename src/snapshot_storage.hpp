@@ -9,13 +9,6 @@
 
 namespace sp {
 
-// The latest snapshot before the one being saved.
-struct PreviousLink {
-    int32 number;
-    Datum fingerprint; // bytea
-    bool has_fingerprint;
-};
-
 struct StoragePlan {
     bool keyframe;
     Jsonb *delta;       // when !keyframe
@@ -30,9 +23,7 @@ struct StoragePlan {
 // A keyframe is due when there is no usable previous fingerprint, when the deltas since the
 // last keyframe would reach session_persist.keyframe_interval snapshots, or when they would
 // add up to more than that keyframe's size.
-StoragePlan plan_storage(Jsonb *state, int32 number, const PreviousLink *previous);
-
-// The fingerprint of snapshot `number` rewritten as a keyframe (cleanup's chain repair).
-Datum keyframe_fingerprint(Jsonb *state, int32 number);
+// `previous_fingerprint` is the session's latest_fingerprint (a bytea), or 0 for none.
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint);
 
 } // namespace sp

@@ -21,7 +21,7 @@ namespace {
 using namespace sp;
 
 // Columns of Sql::ChainLink.
-enum LinkColumn { LinkId = 1, LinkCreatedAt, LinkKind, LinkSize, LinkStored, LinkHash, LinkPrint };
+enum LinkColumn { LinkId = 1, LinkCreatedAt, LinkKind, LinkSize, LinkStored };
 
 // What the function returns: its OUT parameters.
 struct SaveResult {
@@ -99,38 +99,27 @@ SP_FUNCTION(sp_create_session_snapshot) {
     SaveResult result{};
     result.session_id = session_id;
     result.snapshot_size = size;
-    PreviousLink previous{};
-    bool unchanged = false;
-    as_table_owner([&] {
-        if (latest == 0)
-            return;
-        Datum args[] = {session_id, Int32GetDatum(latest)};
-        run(Sql::ChainLink, args, nullptr, false, 1);
+    if (latest > 0 && session.latest_state_hash && state_hash_equals(session.latest_state_hash, hash)) {
+        // Change detection: a retried or repeated save writes nothing.
+        as_table_owner([&] {
+            Datum args[] = {session_id, Int32GetDatum(latest)};
+            run(Sql::ChainLink, args, nullptr, false, 1);
+        });
         if (SPI_processed == 0)
             raise(sqlstate::data_corrupted,
                   psprintf("latest snapshot %d of session %s is missing", latest,
                            uuid_text(session_id)),
                   nullptr, "Run verify_session() on the session.");
         bool isnull;
-        if (state_hash_equals(column(0, LinkHash, &isnull), hash)) {
-            // Change detection: a retried or repeated save writes nothing.
-            unchanged = true;
-            result.id = column_copy(0, LinkId, &isnull, upper);
-            result.created_at = column(0, LinkCreatedAt, &isnull);
-            result.kind = column_cstring(0, LinkKind, upper);
-            result.snapshot_size = column_int64(0, LinkSize);
-            result.stored_bytes = column_int64(0, LinkStored);
-            result.snapshot_number = latest;
-            return;
-        }
-        previous.number = latest;
-        previous.fingerprint = column_copy(0, LinkPrint, &isnull, upper);
-        previous.has_fingerprint = !isnull;
-    });
-
-    if (!unchanged) {
+        result.id = column_copy(0, LinkId, &isnull, upper);
+        result.created_at = column(0, LinkCreatedAt, &isnull);
+        result.kind = column_cstring(0, LinkKind, upper);
+        result.snapshot_size = column_int64(0, LinkSize);
+        result.stored_bytes = column_int64(0, LinkStored);
+        result.snapshot_number = latest;
+    } else {
         int32 number = latest + 1;
-        StoragePlan storage = plan_storage(state, number, latest > 0 ? &previous : nullptr);
+        StoragePlan storage = plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
         if (PG_ARGISNULL(4) || PG_GETARG_BOOL(4)) {
             // The new elements of the state's messages array go to the history, found from
             // the previous snapshot's fingerprint (or, without one, its restored state).
@@ -140,44 +129,38 @@ SP_FUNCTION(sp_create_session_snapshot) {
             else
                 sync_messages_since_snapshot(session_id, session, state, latest);
         }
-        as_table_owner([&] {
-            Datum args[] = {session_id,
-                            Int32GetDatum(number),
-                            CStringGetTextDatum(session.user_id),
-                            session.organization_id ? CStringGetTextDatum(session.organization_id)
-                                                    : (Datum)0,
-                            Int64GetDatum(size),
-                            Int64GetDatum(storage.stored_bytes),
-                            CStringGetTextDatum(storage.keyframe ? "full" : "delta"),
-                            Int32GetDatum(latest),
-                            storage.keyframe ? JsonbPGetDatum(state) : (Datum)0,
-                            storage.keyframe ? (Datum)0 : JsonbPGetDatum(storage.delta),
-                            state_hash_bytea(hash),
-                            storage.fingerprint,
-                            metadata ? JsonbPGetDatum(metadata)
-                                     : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))};
-            char nulls[] = {' ',
-                            ' ',
-                            ' ',
-                            null_flag(!session.organization_id),
-                            ' ',
-                            ' ',
-                            ' ',
-                            null_flag(storage.keyframe),
-                            null_flag(!storage.keyframe),
-                            null_flag(storage.keyframe),
-                            ' ',
-                            ' ',
-                            ' '};
-            run(Sql::InsertSnapshot, args, nulls, false, 1);
-            bool isnull;
-            result.id = column_copy(0, 1, &isnull, upper);
-            result.created_at = column(0, 2, &isnull);
-
-            Datum count_args[] = {session_id, Int32GetDatum(number), Int64GetDatum(size),
-                                  Int64GetDatum(storage.stored_bytes)};
-            run(Sql::CountSnapshotSave, count_args, nullptr, false);
-        });
+        Datum args[] = {session_id,
+                        Int32GetDatum(number),
+                        CStringGetTextDatum(session.user_id),
+                        session.organization_id ? CStringGetTextDatum(session.organization_id)
+                                                : (Datum)0,
+                        Int64GetDatum(size),
+                        Int64GetDatum(storage.stored_bytes),
+                        CStringGetTextDatum(storage.keyframe ? "full" : "delta"),
+                        Int32GetDatum(latest),
+                        storage.keyframe ? JsonbPGetDatum(state) : (Datum)0,
+                        storage.keyframe ? (Datum)0 : JsonbPGetDatum(storage.delta),
+                        state_hash_bytea(hash),
+                        metadata ? JsonbPGetDatum(metadata)
+                                 : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
+                        storage.fingerprint};
+        char nulls[] = {' ',
+                        ' ',
+                        ' ',
+                        null_flag(!session.organization_id),
+                        ' ',
+                        ' ',
+                        ' ',
+                        null_flag(storage.keyframe),
+                        null_flag(!storage.keyframe),
+                        null_flag(storage.keyframe),
+                        ' ',
+                        ' ',
+                        ' '};
+        as_table_owner([&] { run(Sql::SaveSnapshot, args, nulls, false, 1); });
+        bool isnull;
+        result.id = column_copy(0, 1, &isnull, upper);
+        result.created_at = column(0, 2, &isnull);
         result.created = true;
         result.snapshot_number = number;
         result.kind = storage.keyframe ? "full" : "delta";

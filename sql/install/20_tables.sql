@@ -25,7 +25,12 @@ CREATE TABLE @extschema@.free_agent_sessions (
     total_snapshot_size     bigint NOT NULL DEFAULT 0,
     stored_bytes            bigint NOT NULL DEFAULT 0,
     message_count           integer NOT NULL DEFAULT 0,
-    last_message_at         timestamptz
+    last_message_at         timestamptz,
+    -- what a save compares the new state with, so it never rebuilds the previous one: the
+    -- latest state's hash (change detection) and its fingerprint (member hashes for the
+    -- delta, keyframe bookkeeping, the messages mark; see src/core/fingerprint.hpp)
+    latest_state_hash       bytea,
+    latest_fingerprint      bytea
 );
 COMMENT ON TABLE @extschema@.free_agent_sessions IS
     'One row per agent session; counters are maintained by session_persist''s functions';
@@ -54,7 +59,6 @@ CREATE TABLE @extschema@.session_snapshot_chain (
     state            jsonb,
     delta            jsonb,
     state_hash       bytea NOT NULL,
-    fingerprint      bytea,
     metadata         jsonb NOT NULL DEFAULT '{}',
     PRIMARY KEY (session_id, snapshot_number),
     CONSTRAINT session_snapshot_chain_payload_check CHECK (

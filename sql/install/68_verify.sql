@@ -78,6 +78,13 @@ BEGIN
         RETURN NEXT;
     END IF;
 
+    IF counted.n > 0 AND s.latest_state_hash IS DISTINCT FROM
+         (SELECT c.state_hash FROM @extschema@.session_snapshot_chain c
+           WHERE c.session_id = p_session_id AND c.snapshot_number = counted.latest) THEN
+        problem := 'latest_state_hash is not the hash of the latest snapshot';
+        RETURN NEXT;
+    END IF;
+
     -- The message history: numbered 1..n without gaps, counted exactly.
     SELECT count(*)::integer AS n, coalesce(max(m.message_order), 0) AS last_order
       INTO messages
