@@ -43,15 +43,17 @@ CREATE FUNCTION bench.state_at(p_story integer, p_turn integer) RETURNS jsonb
 CREATE TABLE bench.growing (
     story integer,
     turn  integer,
-    state jsonb STORAGE EXTERNAL NOT NULL,
+    state jsonb NOT NULL,
     PRIMARY KEY (story, turn)
 );
 CREATE TABLE bench.small (
     story integer,
     n     integer,
-    state jsonb STORAGE EXTERNAL NOT NULL,
+    state jsonb NOT NULL,
     PRIMARY KEY (story, n)
 );
+ALTER TABLE bench.growing ALTER COLUMN state SET STORAGE EXTERNAL;
+ALTER TABLE bench.small ALTER COLUMN state SET STORAGE EXTERNAL;
 
 -- The baselines: every state stored in full in a bare table.
 CREATE TABLE bench.bare_lz4 (
