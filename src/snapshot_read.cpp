@@ -12,23 +12,29 @@ namespace {
 
 using namespace sp;
 
-// Restores snapshot `number` (PG_INT32_MAX: latest); false when the session has none.
+// Restores snapshot `number`, or the latest when `latest`; false when the session has none.
 // P0002 when the session is not visible, or a requested number does not exist.
-bool restore_or_raise(Datum session_id, int32 number, MemoryContext upper, RestoredSnapshot *out) {
+bool restore_or_raise(Datum session_id, int32 number, bool latest, MemoryContext upper,
+                      RestoredSnapshot *out) {
     SPI_connect();
-    bool found = restore_snapshot(session_id, number, upper, true, out);
+    bool found = restore_snapshot(session_id, latest ? PG_INT32_MAX : number, upper, true, out);
+    // restore_snapshot() reads PG_INT32_MAX as "the latest"; a caller who asked for snapshot
+    // 2147483647 by number must get that one or none.
+    if (found && !latest && out->snapshot_number != number)
+        found = false;
     if (!found) {
-        int32 latest = require_visible_session(session_id);
-        if (number != PG_INT32_MAX)
+        int32 latest_number = require_visible_session(session_id);
+        if (!latest)
             raise(sqlstate::not_found,
                   psprintf("snapshot %d of session %s not found", number, uuid_text(session_id)),
-                  latest > 0 ? psprintf("The latest snapshot is %d; older ones may have been "
-                                        "pruned by cleanup_old_snapshots().",
-                                        latest)
-                             : "The session has no snapshots yet.");
-        if (latest > 0)
+                  latest_number > 0
+                      ? psprintf("The latest snapshot is %d; older ones may have been "
+                                 "pruned by cleanup_old_snapshots().",
+                                 latest_number)
+                      : "The session has no snapshots yet.");
+        if (latest_number > 0)
             raise(sqlstate::data_corrupted,
-                  psprintf("latest snapshot %d of session %s is missing", latest,
+                  psprintf("latest snapshot %d of session %s is missing", latest_number,
                            uuid_text(session_id)),
                   nullptr, "Run verify_session() on the session.");
     }
@@ -42,7 +48,7 @@ bool restore_or_raise(Datum session_id, int32 number, MemoryContext upper, Resto
 SP_FUNCTION(sp_get_latest_snapshot) {
     require_arg(fcinfo, 0, "p_session_id");
     RestoredSnapshot snapshot;
-    if (!restore_or_raise(PG_GETARG_DATUM(0), PG_INT32_MAX, CurrentMemoryContext, &snapshot))
+    if (!restore_or_raise(PG_GETARG_DATUM(0), 0, true, CurrentMemoryContext, &snapshot))
         PG_RETURN_NULL();
     PG_RETURN_JSONB_P(snapshot.state);
 }
@@ -50,8 +56,9 @@ SP_FUNCTION(sp_get_latest_snapshot) {
 // One snapshot as a row; no row when the session has none and no number was asked for.
 SP_FUNCTION(sp_get_snapshot) {
     require_arg(fcinfo, 0, "p_session_id");
-    int32 number = PG_INT32_MAX;
-    if (!PG_ARGISNULL(1)) {
+    int32 number = 0;
+    bool latest = PG_ARGISNULL(1);
+    if (!latest) {
         number = PG_GETARG_INT32(1);
         if (number < 1)
             raise(sqlstate::invalid_parameter_value,
@@ -59,9 +66,13 @@ SP_FUNCTION(sp_get_snapshot) {
     }
     ReturnSetInfo *rsinfo = materialized_srf(fcinfo);
     RestoredSnapshot s;
-    if (restore_or_raise(PG_GETARG_DATUM(0), number, CurrentMemoryContext, &s)) {
-        Datum values[] = {s.id,           Int32GetDatum(s.snapshot_number), JsonbPGetDatum(s.state),
-                          Int64GetDatum(s.snapshot_size), s.created_at,      s.metadata};
+    if (restore_or_raise(PG_GETARG_DATUM(0), number, latest, CurrentMemoryContext, &s)) {
+        Datum values[] = {s.id,
+                          Int32GetDatum(s.snapshot_number),
+                          JsonbPGetDatum(s.state),
+                          Int64GetDatum(s.snapshot_size),
+                          s.created_at,
+                          s.metadata};
         bool nulls[lengthof(values)] = {};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
@@ -82,7 +93,7 @@ SP_FUNCTION(sp_snapshot_data) {
         PG_RETURN_JSONB_P(state);
     }
     RestoredSnapshot snapshot;
-    if (!restore_or_raise(session_id, number, CurrentMemoryContext, &snapshot))
+    if (!restore_or_raise(session_id, number, false, CurrentMemoryContext, &snapshot))
         PG_RETURN_NULL();
     PG_RETURN_JSONB_P(snapshot.state);
 }
