@@ -32,6 +32,13 @@ const QueryText query_texts[] = {
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
      1,
      {UUIDOID}},
+    // LockSessionForWriteSkipLocked: the same, passing over a session locked by another
+    // transaction (the all-sessions cleanup prunes it next time instead of waiting).
+    {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
+     "       latest_state_hash, latest_fingerprint"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED",
+     1,
+     {UUIDOID}},
     // SessionVisible: as the caller.
     {"SELECT user_id, latest_snapshot_number FROM %1$s.free_agent_sessions WHERE id = $1",
      1,

@@ -12,6 +12,7 @@ namespace sp {
 // Every query session_persist runs. Each is prepared once per backend and kept.
 enum class Sql {
     LockSessionForWrite,
+    LockSessionForWriteSkipLocked,
     SessionVisible,
     SessionForRead,
     ChainLink,

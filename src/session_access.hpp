@@ -19,8 +19,10 @@ struct WritableSession {
 // blocked). P0002 when the caller cannot see it, 42501 when it can see but not write it.
 WritableSession lock_session_for_write(Datum session_id, MemoryContext upper);
 
-// Like lock_session_for_write, but returns false instead of raising 42501 / P0002.
-bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out);
+// Like lock_session_for_write, but returns false instead of raising 42501 / P0002, and
+// (with skip_locked) instead of waiting for a session another transaction has locked.
+bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out,
+                                bool skip_locked = false);
 
 // The latest snapshot number of a session the caller can see; P0002 otherwise.
 int32 require_visible_session(Datum session_id);

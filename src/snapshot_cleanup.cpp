@@ -108,8 +108,10 @@ SP_FUNCTION(sp_cleanup_old_snapshots) {
         }
         for (uint64 i = 0; i < count; ++i) {
             WritableSession session;
-            // A session deleted meanwhile, or not the caller's after all, is skipped.
-            if (try_lock_session_for_write(ids[i], upper, &session))
+            // A session deleted meanwhile, not the caller's after all, or locked by another
+            // transaction is skipped: waiting here while holding the locks of the sessions
+            // already pruned could deadlock with a client saving two sessions.
+            if (try_lock_session_for_write(ids[i], upper, &session, true))
                 deleted += cleanup_session(ids[i], session.latest_snapshot_number, req);
         }
     }
