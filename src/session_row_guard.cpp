@@ -78,7 +78,7 @@ HeapTuple touch_updated_at(TupleDesc desc, HeapTuple row) {
 
 SP_FUNCTION(sp_guard_session_row) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        elog(ERROR, "sp_guard_session_row() must be called as a trigger");
+        raise("39P01", "guard_session_row() must be called as a trigger");
     TriggerData *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
     bool trusted = current_user_bypasses_rls();
