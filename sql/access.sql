@@ -4,15 +4,7 @@
 -- read-only; a BYPASSRLS role sees everything. Direct writes to the chain, the messages and
 -- the counters are refused even after GRANT ALL (as Supabase's default privileges do).
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 
 CREATE ROLE regress_sp_alice;
 CREATE ROLE regress_sp_bob;

@@ -1,15 +1,7 @@
 -- Pruning: cleanup_old_snapshots keeps the newest p_keep_count of each session, never the
 -- latest, optionally only deletes what is older than p_older_than; counters stay exact.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 -- counters against the rows they count
 CREATE FUNCTION pg_temp.counters(p uuid) RETURNS TABLE (snapshot_count int, latest int, numbers text, exact boolean)
 LANGUAGE sql AS $$

@@ -1,15 +1,7 @@
 -- The delta codec: jsonb_apply_delta(a, jsonb_delta(a, b)) = b for all a, b, byte for byte,
 -- checked on thousands of random pairs (fixed seed); deltas that do not fit fail with 22023.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN st || ': ' || msg;
-END $$;
+\i test/sql/refusal.sql
 
 -- What deltas look like.
 SELECT jsonb_delta('{"a":1,"b":[1,2]}', '{"a":1,"b":[1,2]}') AS unchanged;

@@ -1,15 +1,7 @@
 -- SQLSTATEs for HTTP gateways: with session_persist.http_status_codes on, PostgREST's PTnnn
 -- codes replace P0002, 40001 and 54000 (SPEC.md, "Errors").
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN st || ': ' || msg;
-END $$;
+\i test/sql/refusal.sql
 
 INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-0000000000e1', 'errors');
 SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-0000000000e1', '{"a":1}');

@@ -1,14 +1,6 @@
 -- export_session and import_session: a session as one JSON document and back.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 
 INSERT INTO free_agent_sessions (id, name, description, model, status, current_state, memory_summary, metadata, completed_at)
 VALUES ('00000000-0000-0000-0000-000000000501', 'travel plan', 'a trip', 'gpt-x', 'completed', 'done',

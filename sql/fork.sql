@@ -2,15 +2,7 @@
 -- session, with the messages up to that snapshot (those whose first_snapshot_number is at
 -- most its number: synced by it or an earlier save, or appended before it was saved).
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 CREATE FUNCTION pg_temp.describe(s uuid) RETURNS TABLE (name text, mine boolean, visibility text, snapshots int,
   state jsonb, first_snapshot_metadata jsonb, history text, counted boolean)
 LANGUAGE sql AS $$

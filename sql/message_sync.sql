@@ -5,15 +5,7 @@
 -- element (appended); else what follows the last element of M equal to P's last
 -- (truncated); else all of M (rewritten).
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 -- Saves a state whose messages are the given contents (odd positions user, even assistant).
 CREATE FUNCTION pg_temp.save(s uuid, contents text[], sync boolean DEFAULT true) RETURNS int LANGUAGE sql AS $$
   SELECT snapshot_number FROM create_session_snapshot(s,

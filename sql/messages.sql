@@ -1,14 +1,6 @@
 -- The message history: append_session_messages, get_session_messages and the counters.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 -- What a reader checks: the history and the session's counters.
 CREATE FUNCTION pg_temp.history(s uuid) RETURNS TABLE (message_order int, role text, content text, metadata jsonb)
 LANGUAGE sql AS $$

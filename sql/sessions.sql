@@ -1,14 +1,6 @@
 -- Sessions: create_session, get_session_summary, and what a client may change directly.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 
 CREATE ROLE regress_sp_owner;
 SET ROLE regress_sp_owner;

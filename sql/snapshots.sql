@@ -1,15 +1,7 @@
 -- Saving and restoring snapshots: create_session_snapshot, get_latest_snapshot, get_snapshot
 -- and the session_snapshots view.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.refusal(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END $$;
+\i test/sql/refusal.sql
 
 INSERT INTO free_agent_sessions (id, name) VALUES
   ('00000000-0000-0000-0000-000000000001', 'snapshots'),

@@ -20,7 +20,7 @@ namespace {
 struct QueryText {
     const char *sql; // %1$s is the extension's schema, quoted
     int nargs;
-    Oid argtypes[14];
+    Oid argtypes[16];
 };
 
 // Indexed by Sql. Every object is schema-qualified; nothing depends on search_path.
@@ -55,23 +55,37 @@ const QueryText query_texts[] = {
      "  FROM %1$s.session_snapshot_chain WHERE session_id = $1 AND snapshot_number = $2",
      2,
      {UUIDOID, INT4OID}},
-    // SaveSnapshot: the new chain row and the session's counters, in one statement.
+    // SaveSnapshot: the new chain row, the messages the save syncs ($14, a checked array or
+    // NULL; numbered after $15, the message_count read under the lock) and the session's
+    // counters, in one statement (the session row is written once per save).
     {"WITH saved AS ("
      "  INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"
      "         organization_id, snapshot_size, stored_bytes, kind, base_number, state, delta,"
      "         state_hash, metadata)"
      "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-     "  RETURNING id, created_at)"
+     "  RETURNING id, created_at),"
+     "added AS ("
+     "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
+     "         role, content, metadata, first_snapshot_number)"
+     "  SELECT $1, $15 + m.i::int, $3, $4, m.e ->> 'role',"
+     "         CASE pg_catalog.jsonb_typeof(m.e -> 'content')"
+     "              WHEN 'string' THEN m.e ->> 'content' WHEN 'null' THEN ''"
+     "              ELSE (m.e -> 'content')::text END,"
+     "         m.e - 'role' - 'content', $2"
+     "    FROM pg_catalog.jsonb_array_elements($14) WITH ORDINALITY AS m(e, i)"
+     "  RETURNING created_at)"
      "UPDATE %1$s.free_agent_sessions s SET snapshot_count = snapshot_count + 1,"
      "       latest_snapshot_number = $2, last_snapshot_at = saved.created_at,"
      "       latest_snapshot_size = $5, total_snapshot_size = total_snapshot_size + $5,"
      "       stored_bytes = s.stored_bytes + $6, latest_state_hash = $11,"
-     "       latest_fingerprint = $13, updated_at = saved.created_at"
+     "       latest_fingerprint = $13, updated_at = saved.created_at,"
+     "       message_count = message_count + (SELECT count(*) FROM added)::int,"
+     "       last_message_at = coalesce((SELECT max(created_at) FROM added), last_message_at)"
      "  FROM saved WHERE s.id = $1"
      " RETURNING saved.id, saved.created_at",
-     13,
+     15,
      {UUIDOID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, INT4OID, JSONBOID, JSONBOID,
-      BYTEAOID, JSONBOID, BYTEAOID}},
+      BYTEAOID, JSONBOID, BYTEAOID, JSONBOID, INT4OID}},
     // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
     {"SELECT snapshot_number, kind, state, delta, state_hash, id, snapshot_size, created_at,"
      "       metadata"

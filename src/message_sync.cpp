@@ -166,26 +166,22 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
     notify_session_event(session_id, session.user_id, "messages", session.message_count + count);
 }
 
-int32 sync_messages_from_state(Datum session_id, const WritableSession &session, Jsonb *state,
-                               const MessagesMark *previous) {
+Jsonb *new_messages_of_state(Jsonb *state, const MessagesMark *previous) {
     JsonbContainer *messages = state_messages(state);
     if (!messages)
-        return 0;
+        return nullptr;
     int32 start = first_new_message(state, previous);
     if (start >= array_length(messages))
-        return 0;
+        return nullptr;
     check_messages(messages, start, "p_snapshot_data's messages",
                    "Save with p_sync_messages => false to keep the state's messages out of the "
                    "session's history.");
-    Jsonb *added = array_tail(messages, start);
-    append_messages(session_id, session, added);
-    return JB_ROOT_COUNT(added);
+    return array_tail(messages, start);
 }
 
-int32 sync_messages_since_snapshot(Datum session_id, const WritableSession &session, Jsonb *state,
-                                   int32 previous_number) {
+Jsonb *new_messages_since_snapshot(Datum session_id, Jsonb *state, int32 previous_number) {
     if (!state_messages(state))
-        return 0;
+        return nullptr;
     MessagesMark mark;
     bool has_previous = previous_number > 0;
     if (has_previous) {
@@ -202,7 +198,7 @@ int32 sync_messages_since_snapshot(Datum session_id, const WritableSession &sess
                   nullptr, "Run verify_session() on the session.");
         mark = messages_mark(restored.state);
     }
-    return sync_messages_from_state(session_id, session, state, has_previous ? &mark : nullptr);
+    return new_messages_of_state(state, has_previous ? &mark : nullptr);
 }
 
 } // namespace sp

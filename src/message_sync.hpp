@@ -17,17 +17,15 @@ using MessagesMark = fingerprint::MessagesMark;
 
 MessagesMark messages_mark(Jsonb *state);
 
-// Appends the new messages of `state` given the previous snapshot's mark (nullptr: no
-// previous snapshot); returns how many were appended. The rule is in message_sync.cpp.
-// Call between SPI_connect/SPI_finish with the session locked by lock_session_for_write.
-int32 sync_messages_from_state(Datum session_id, const WritableSession &session, Jsonb *state,
-                               const MessagesMark *previous);
+// The new elements of `state`'s top-level messages array (checked to be messages), given
+// the previous snapshot's mark (nullptr: no previous snapshot), as a jsonb array; NULL when
+// there are none. The rule is in message_sync.cpp. create_session_snapshot appends them in
+// the statement that saves the snapshot.
+Jsonb *new_messages_of_state(Jsonb *state, const MessagesMark *previous);
 
-// create_session_snapshot's fallback when the previous snapshot has no usable fingerprint:
-// the mark of snapshot `previous_number` (0: none), found by restoring that snapshot as
-// the table owner, then sync_messages_from_state.
-int32 sync_messages_since_snapshot(Datum session_id, const WritableSession &session, Jsonb *state,
-                                   int32 previous_number);
+// The same when the previous snapshot has no usable fingerprint: its mark is found by
+// restoring snapshot `previous_number` (0: none) as the table owner.
+Jsonb *new_messages_since_snapshot(Datum session_id, Jsonb *state, int32 previous_number);
 
 // 22023 unless every element of `messages` from `start` on is a message: an object with a
 // "role" (system, user, assistant, tool) and a "content" key. `what` names the array in

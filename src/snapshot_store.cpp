@@ -120,14 +120,15 @@ SP_FUNCTION(sp_create_session_snapshot) {
     } else {
         int32 number = latest + 1;
         StoragePlan storage = plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
+        Jsonb *new_messages = nullptr;
         if (PG_ARGISNULL(4) || PG_GETARG_BOOL(4)) {
             // The new elements of the state's messages array go to the history, found from
             // the previous snapshot's fingerprint (or, without one, its restored state).
             if (latest == 0 || storage.has_previous_mark)
-                sync_messages_from_state(session_id, session, state,
-                                         latest == 0 ? nullptr : &storage.previous_mark);
+                new_messages = new_messages_of_state(
+                    state, latest == 0 ? nullptr : &storage.previous_mark);
             else
-                sync_messages_since_snapshot(session_id, session, state, latest);
+                new_messages = new_messages_since_snapshot(session_id, state, latest);
         }
         Datum args[] = {session_id,
                         Int32GetDatum(number),
@@ -143,7 +144,9 @@ SP_FUNCTION(sp_create_session_snapshot) {
                         state_hash_bytea(hash),
                         metadata ? JsonbPGetDatum(metadata)
                                  : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
-                        storage.fingerprint};
+                        storage.fingerprint,
+                        new_messages ? JsonbPGetDatum(new_messages) : (Datum)0,
+                        Int32GetDatum(session.message_count)};
         char nulls[] = {' ',
                         ' ',
                         ' ',
@@ -156,6 +159,8 @@ SP_FUNCTION(sp_create_session_snapshot) {
                         null_flag(storage.keyframe),
                         ' ',
                         ' ',
+                        ' ',
+                        null_flag(!new_messages),
                         ' '};
         as_table_owner([&] { run(Sql::SaveSnapshot, args, nulls, false, 1); });
         bool isnull;
@@ -165,6 +170,9 @@ SP_FUNCTION(sp_create_session_snapshot) {
         result.snapshot_number = number;
         result.kind = storage.keyframe ? "full" : "delta";
         result.stored_bytes = storage.stored_bytes;
+        if (new_messages)
+            notify_session_event(session_id, session.user_id, "messages",
+                                 session.message_count + JB_ROOT_COUNT(new_messages));
         notify_session_event(session_id, session.user_id, "snapshot", number);
     }
     SPI_finish();
