@@ -32,6 +32,11 @@ UPDATE free_agent_sessions SET status = 'paused', current_state = 'waiting'
 SELECT status, current_state, updated_at > '2000-01-01' AS touched
   FROM free_agent_sessions WHERE id = '00000000-0000-0000-0000-0000000000a1';
 
+-- ... and are checked like create_session's arguments.
+SELECT pg_temp.refusal($$INSERT INTO free_agent_sessions (name) VALUES ('')$$);
+SELECT pg_temp.refusal($$UPDATE free_agent_sessions SET name = repeat('n', 201) WHERE id = '00000000-0000-0000-0000-0000000000a1'$$);
+SELECT pg_temp.refusal($$UPDATE free_agent_sessions SET metadata = '[1]' WHERE id = '00000000-0000-0000-0000-0000000000a1'$$);
+
 -- ... but counters and owner copies are not, even for the owner.
 SELECT pg_temp.refusal($$UPDATE free_agent_sessions SET snapshot_count = 99 WHERE id = '00000000-0000-0000-0000-0000000000a1'$$);
 SELECT pg_temp.refusal($$UPDATE free_agent_sessions SET user_id = 'someone-else' WHERE id = '00000000-0000-0000-0000-0000000000a1'$$);

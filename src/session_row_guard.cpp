@@ -5,8 +5,11 @@
 // default) from rewriting its counters. This BEFORE trigger refuses that: the owner copies
 // and counters change only through the extension's functions, which write them as the
 // tables' owner. Roles that bypass RLS (service roles, pg_restore) are trusted as well.
+// It also checks the name and metadata a client writes (instead of CHECK constraints, which
+// PostgreSQL would re-read at every save's counter update).
 #include "pg.hpp"
 
+#include "args.hpp"
 #include "catalog.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
@@ -67,6 +70,19 @@ bool counter_is_default(TupleDesc desc, HeapTuple row, const char *name) {
     }
 }
 
+// 22023 unless the row's name has 1 to 200 characters and its metadata is an object.
+void check_editable_values(TupleDesc desc, HeapTuple row) {
+    bool isnull;
+    Datum name = heap_getattr(row, SPI_fnumber(desc, "name"), desc, &isnull);
+    if (!isnull) {
+        text *t = DatumGetTextPP(name);
+        check_session_name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), "name");
+    }
+    Datum metadata = heap_getattr(row, SPI_fnumber(desc, "metadata"), desc, &isnull);
+    if (!isnull)
+        require_json_object(DatumGetJsonbP(metadata), "metadata");
+}
+
 HeapTuple touch_updated_at(TupleDesc desc, HeapTuple row) {
     int attnum = SPI_fnumber(desc, "updated_at");
     Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
@@ -85,6 +101,7 @@ SP_FUNCTION(sp_guard_session_row) {
 
     if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event)) {
         HeapTuple row = trigger->tg_trigtuple;
+        check_editable_values(desc, row);
         if (!trusted)
             for (const char *column : counter_columns)
                 if (!counter_is_default(desc, row, column))
@@ -102,6 +119,9 @@ SP_FUNCTION(sp_guard_session_row) {
             if (column_differs(desc, old_row, new_row, column))
                 refuse(column);
     }
+    if (column_differs(desc, old_row, new_row, "name") ||
+        column_differs(desc, old_row, new_row, "metadata"))
+        check_editable_values(desc, new_row);
     if (!column_differs(desc, old_row, new_row, "updated_at"))
         for (const char *column : editable_columns)
             if (column_differs(desc, old_row, new_row, column))

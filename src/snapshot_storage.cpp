@@ -17,13 +17,18 @@ Datum to_bytea(const std::string &bytes) {
     return PointerGetDatum(out);
 }
 
-// The fingerprint and bookkeeping of a snapshot stored in full.
-fingerprint::Print keyframe_print(Jsonb *state, int32 number) {
+// The fingerprint and bookkeeping of a snapshot stored in full; `members` is the state's
+// members' fingerprint when already computed.
+fingerprint::Print keyframe_print(Jsonb *state, int32 number,
+                                  std::vector<fingerprint::Member> *members) {
     fingerprint::Print print;
     print.keyframe_number = static_cast<uint32_t>(number);
     print.keyframe_bytes = VARSIZE(state);
     print.messages = fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted));
-    print.members = fingerprint::members_of(root_container(state, sqlstate::data_corrupted));
+    if (members)
+        print.members = std::move(*members);
+    else
+        print.members = fingerprint::members_of(root_container(state, sqlstate::data_corrupted));
     return print;
 }
 
@@ -43,12 +48,14 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
         plan.previous_mark = before.messages;
         bool keyframe = !plan.has_previous_mark ||
                         before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
+        fingerprint::Print next;
+        bool have_members = false;
         if (!keyframe) {
-            fingerprint::Print next;
             delta::Arena arena;
             jsonb::Node d = fingerprint::delta_from(
                 before.members, root_container(state, sqlstate::data_corrupted), &next.members,
                 arena);
+            have_members = true;
             std::string encoded = jsonb::encode(d);
             uint64_t delta_bytes = encoded.size();
             if (before.delta_bytes_since + delta_bytes <= before.keyframe_bytes) {
@@ -65,8 +72,10 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
         }
         plan.keyframe = true;
         plan.stored_bytes = VARSIZE(state);
-        plan.fingerprint = to_bytea(fingerprint::serialize(keyframe_print(state, number)));
+        plan.fingerprint = to_bytea(fingerprint::serialize(
+            keyframe_print(state, number, have_members ? &next.members : nullptr)));
         return plan;
     });
 }
+
 } // namespace sp
