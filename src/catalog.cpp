@@ -23,6 +23,24 @@ struct QueryText {
     Oid argtypes[16];
 };
 
+// The parts the two snapshot-saving statements share.
+#define SAVE_SNAPSHOT_INSERT                                                                       \
+    "WITH saved AS ("                                                                              \
+    "  INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"             \
+    "         organization_id, snapshot_size, stored_bytes, kind, base_number, state, delta,"      \
+    "         state_hash, metadata)"                                                               \
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"                                 \
+    "  RETURNING id, created_at)"
+#define SAVE_SNAPSHOT_COUNTERS                                                                     \
+    "snapshot_count = snapshot_count + 1,"                                                         \
+    "       latest_snapshot_number = $2, last_snapshot_at = saved.created_at,"                     \
+    "       latest_snapshot_size = $5, total_snapshot_size = total_snapshot_size + $5,"            \
+    "       stored_bytes = s.stored_bytes + $6, latest_state_hash = $11,"                          \
+    "       latest_fingerprint = $13, updated_at = saved.created_at"
+#define SAVE_SNAPSHOT_ARGTYPES                                                                     \
+    UUIDOID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, INT4OID, JSONBOID, JSONBOID,    \
+        BYTEAOID, JSONBOID, BYTEAOID
+
 // Indexed by Sql. Every object is schema-qualified; nothing depends on search_path.
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
@@ -55,16 +73,18 @@ const QueryText query_texts[] = {
      "  FROM %1$s.session_snapshot_chain WHERE session_id = $1 AND snapshot_number = $2",
      2,
      {UUIDOID, INT4OID}},
-    // SaveSnapshot: the new chain row, the messages the save syncs ($14, a checked array or
-    // NULL; numbered after $15, the message_count read under the lock) and the session's
-    // counters, in one statement (the session row is written once per save).
-    {"WITH saved AS ("
-     "  INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"
-     "         organization_id, snapshot_size, stored_bytes, kind, base_number, state, delta,"
-     "         state_hash, metadata)"
-     "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-     "  RETURNING id, created_at),"
-     "added AS ("
+    // SaveSnapshot: the new chain row and the session's counters, in one statement (the
+    // session row is written once per save).
+    {SAVE_SNAPSHOT_INSERT
+     "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS
+     "  FROM saved WHERE s.id = $1"
+     " RETURNING saved.id, saved.created_at",
+     13,
+     {SAVE_SNAPSHOT_ARGTYPES}},
+    // SaveSnapshotWithMessages: the same, with the messages the save syncs ($14, a checked
+    // array, numbered after $15, the message_count read under the lock).
+    {SAVE_SNAPSHOT_INSERT
+     ", added AS ("
      "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
      "         role, content, metadata, first_snapshot_number)"
      "  SELECT $1, $15 + m.i::int, $3, $4, m.e ->> 'role',"
@@ -74,18 +94,13 @@ const QueryText query_texts[] = {
      "         m.e - 'role' - 'content', $2"
      "    FROM pg_catalog.jsonb_array_elements($14) WITH ORDINALITY AS m(e, i)"
      "  RETURNING created_at)"
-     "UPDATE %1$s.free_agent_sessions s SET snapshot_count = snapshot_count + 1,"
-     "       latest_snapshot_number = $2, last_snapshot_at = saved.created_at,"
-     "       latest_snapshot_size = $5, total_snapshot_size = total_snapshot_size + $5,"
-     "       stored_bytes = s.stored_bytes + $6, latest_state_hash = $11,"
-     "       latest_fingerprint = $13, updated_at = saved.created_at,"
+     "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS ","
      "       message_count = message_count + (SELECT count(*) FROM added)::int,"
      "       last_message_at = coalesce((SELECT max(created_at) FROM added), last_message_at)"
      "  FROM saved WHERE s.id = $1"
      " RETURNING saved.id, saved.created_at",
      15,
-     {UUIDOID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, INT4OID, JSONBOID, JSONBOID,
-      BYTEAOID, JSONBOID, BYTEAOID, JSONBOID, INT4OID}},
+     {SAVE_SNAPSHOT_ARGTYPES, JSONBOID, INT4OID}},
     // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
     {"SELECT snapshot_number, kind, state, delta, state_hash, id, snapshot_size, created_at,"
      "       metadata"

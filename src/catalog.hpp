@@ -17,6 +17,7 @@ enum class Sql {
     SessionForRead,
     ChainLink,
     SaveSnapshot,
+    SaveSnapshotWithMessages,
     ChainRange,
     CleanupRepairTargets,
     RewriteAsKeyframe,

@@ -162,7 +162,10 @@ SP_FUNCTION(sp_create_session_snapshot) {
                         ' ',
                         null_flag(!new_messages),
                         ' '};
-        as_table_owner([&] { run(Sql::SaveSnapshot, args, nulls, false, 1); });
+        as_table_owner([&] {
+            run(new_messages ? Sql::SaveSnapshotWithMessages : Sql::SaveSnapshot, args, nulls,
+                false, 1);
+        });
         bool isnull;
         result.id = column_copy(0, 1, &isnull, upper);
         result.created_at = column(0, 2, &isnull);
