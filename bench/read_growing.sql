@@ -1,5 +1,5 @@
--- What both sides of the growing-session comparison pay before doing anything: reading the
--- state passed in (detoasting it, as create_session_snapshot and the INSERT both must).
+-- Reads the states of a band once before it is timed, so that no side pays alone for the
+-- first, cold read of the staging rows (it detoasts them, as a save and an INSERT do).
 -- Same variables as save_growing.sql.
 \set n :n + 1
 \set turn :t0 + :n % (:t1 - :t0 + 1)
