@@ -75,10 +75,9 @@ const QueryText query_texts[] = {
      {UUIDOID, INT4OID}},
     // SaveSnapshot: the new chain row and the session's counters, in one statement (the
     // session row is written once per save).
-    {SAVE_SNAPSHOT_INSERT
-     "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS
-     "  FROM saved WHERE s.id = $1"
-     " RETURNING saved.id, saved.created_at",
+    {SAVE_SNAPSHOT_INSERT "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS
+                          "  FROM saved WHERE s.id = $1"
+                          " RETURNING saved.id, saved.created_at",
      13,
      {SAVE_SNAPSHOT_ARGTYPES}},
     // SaveSnapshotWithMessages: the same, with the messages the save syncs ($14, a checked

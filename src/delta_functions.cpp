@@ -27,8 +27,8 @@ SP_FUNCTION(sp_jsonb_apply_delta) {
     Jsonb *d = PG_GETARG_JSONB_P(1);
     Jsonb *result = sp::cpp_call([&] {
         std::vector<sp::jsonb::Value> deltas{sp::root_of(d, "XX001")};
-        sp::jsonb::Node tree = sp::delta::apply(sp::root_of(a, "XX001"), deltas, "22023",
-                                                sp::interrupt_poll());
+        sp::jsonb::Node tree =
+            sp::delta::apply(sp::root_of(a, "XX001"), deltas, "22023", sp::interrupt_poll());
         return sp::to_jsonb(sp::jsonb::encode(tree));
     });
     PG_RETURN_JSONB_P(result);

@@ -10,7 +10,9 @@ namespace sp {
 
 namespace {
 
-int make_sqlstate(const char *s) { return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]); }
+int make_sqlstate(const char *s) {
+    return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
+}
 
 // PostgREST sends PTnnn as HTTP status nnn; 42501 and 22xxx already map to 403 and 400.
 const char *http_sqlstate(const char *sqlstate) {
@@ -31,7 +33,9 @@ struct CaughtText {
     char hint[512];
 };
 
-void copy_text(char *to, size_t size, const char *from) { snprintf(to, size, "%s", from); }
+void copy_text(char *to, size_t size, const char *from) {
+    snprintf(to, size, "%s", from);
+}
 
 } // namespace
 
@@ -41,8 +45,7 @@ int reported_sqlstate(const char *sqlstate) {
 
 void raise(const char *sqlstate, const char *message, const char *detail, const char *hint) {
     ereport(ERROR, (errcode(reported_sqlstate(sqlstate)), errmsg_internal("%s", message),
-                    detail ? errdetail_internal("%s", detail) : 0,
-                    hint ? errhint("%s", hint) : 0));
+                    detail ? errdetail_internal("%s", detail) : 0, hint ? errhint("%s", hint) : 0));
     pg_unreachable();
 }
 

@@ -114,6 +114,8 @@ inline Datum guarded(FunctionCallInfo fcinfo, Body body) {
     static Datum name##_body(FunctionCallInfo fcinfo);                                             \
     extern "C" {                                                                                   \
     PG_FUNCTION_INFO_V1(name);                                                                     \
-    Datum name(PG_FUNCTION_ARGS) { return sp::guarded(fcinfo, name##_body); }                      \
+    Datum name(PG_FUNCTION_ARGS) {                                                                 \
+        return sp::guarded(fcinfo, name##_body);                                                   \
+    }                                                                                              \
     }                                                                                              \
     static Datum name##_body(FunctionCallInfo fcinfo)

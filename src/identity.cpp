@@ -75,7 +75,9 @@ text *sp::caller_user_id() {
 }
 
 // The JWT's sub; NULL for an anonymous request; the role name for plain SQL clients.
-SP_FUNCTION(sp_current_user_id) { return text_or_null(fcinfo, sp::caller_user_id()); }
+SP_FUNCTION(sp_current_user_id) {
+    return text_or_null(fcinfo, sp::caller_user_id());
+}
 
 // The JWT's org_id (or app_metadata.org_id), else session_persist.organization_id.
 SP_FUNCTION(sp_current_organization_id) {

@@ -11,7 +11,9 @@ Jsonb *to_jsonb(const std::string &encoded) {
     return out;
 }
 
-StateHash state_hash_of(Jsonb *state) { return hash_state(VARDATA(state), VARSIZE(state) - VARHDRSZ); }
+StateHash state_hash_of(Jsonb *state) {
+    return hash_state(VARDATA(state), VARSIZE(state) - VARHDRSZ);
+}
 
 Datum state_hash_bytea(const StateHash &hash) {
     bytea *out = static_cast<bytea *>(palloc(VARHDRSZ + StateHash::size));

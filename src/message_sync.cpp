@@ -13,7 +13,6 @@ namespace sp {
 
 namespace {
 
-
 const char *const message_roles[] = {"system", "user", "assistant", "tool"};
 
 // The state's top-level "messages" array, if it has one.
@@ -137,7 +136,8 @@ int32 first_new_message(Jsonb *state, const MessagesMark *previous) {
 } // namespace
 
 MessagesMark messages_mark(Jsonb *state) {
-    return cpp_call([&] { return fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted)); });
+    return cpp_call(
+        [&] { return fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted)); });
 }
 
 void check_messages(JsonbContainer *messages, int32 start, const char *what, const char *hint) {

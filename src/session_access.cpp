@@ -14,8 +14,8 @@ void raise_session_not_found(Datum session_id) {
 bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out,
                                 bool skip_locked) {
     Datum args[] = {session_id};
-    run(skip_locked ? Sql::LockSessionForWriteSkipLocked : Sql::LockSessionForWrite, args,
-        nullptr, false, 1);
+    run(skip_locked ? Sql::LockSessionForWriteSkipLocked : Sql::LockSessionForWrite, args, nullptr,
+        false, 1);
     if (SPI_processed == 0)
         return false;
     out->user_id = column_cstring(0, 1, upper);

@@ -19,17 +19,16 @@ namespace {
 using namespace sp;
 
 // Maintained by session_persist; a client insert must leave them at their defaults.
-const char *const counter_columns[] = {"snapshot_count",      "latest_snapshot_number",
-                                       "last_snapshot_at",    "latest_snapshot_size",
-                                       "total_snapshot_size", "stored_bytes",
-                                       "message_count",       "last_message_at",
-                                       "latest_state_hash",   "latest_fingerprint"};
+const char *const counter_columns[] = {
+    "snapshot_count",      "latest_snapshot_number", "last_snapshot_at", "latest_snapshot_size",
+    "total_snapshot_size", "stored_bytes",           "message_count",    "last_message_at",
+    "latest_state_hash",   "latest_fingerprint"};
 // Fixed at creation.
 const char *const identity_columns[] = {"id", "user_id", "organization_id", "created_at"};
 // What a client edits; a change to one of them moves updated_at.
-const char *const editable_columns[] = {"name",          "description", "model",
-                                        "status",        "current_state", "visibility",
-                                        "memory_summary", "metadata",    "completed_at"};
+const char *const editable_columns[] = {"name",           "description",   "model",
+                                        "status",         "current_state", "visibility",
+                                        "memory_summary", "metadata",      "completed_at"};
 
 bool column_differs(TupleDesc desc, HeapTuple a, HeapTuple b, const char *name) {
     int attnum = SPI_fnumber(desc, name);
@@ -46,8 +45,7 @@ bool column_differs(TupleDesc desc, HeapTuple a, HeapTuple b, const char *name) 
 
 [[noreturn]] void refuse(const char *column) {
     raise(sqlstate::insufficient_privilege,
-          psprintf("column \"%s\" of free_agent_sessions is maintained by session_persist",
-                   column),
+          psprintf("column \"%s\" of free_agent_sessions is maintained by session_persist", column),
           nullptr,
           "Save snapshots with create_session_snapshot() and messages with "
           "append_session_messages(); the counters follow.");

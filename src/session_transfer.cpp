@@ -121,7 +121,6 @@ void check_optional_choice(JsonbContainer *object, const char *key, const char *
             : psprintf("%s's %s must be a JSON string, not %s", what, key, type_name(value)));
 }
 
-
 void check_session_fields(JsonbContainer *session) {
     const char *what = "p_document's session";
     check_keys(session, session_keys, what);

@@ -41,10 +41,9 @@ void _PG_init(void) {
                              "P0002, 40001 and 54000.",
                              nullptr, &http_status_codes, false, PGC_USERSET, 0, nullptr, nullptr,
                              nullptr);
-    DefineCustomStringVariable("session_persist.organization_id",
-                               "Organization of callers whose JWT carries none.", nullptr,
-                               &organization_id, nullptr, PGC_USERSET, 0, nullptr, nullptr,
-                               nullptr);
+    DefineCustomStringVariable(
+        "session_persist.organization_id", "Organization of callers whose JWT carries none.",
+        nullptr, &organization_id, nullptr, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 #if PG_VERSION_NUM >= 150000
     MarkGUCPrefixReserved("session_persist");
 #else

@@ -36,9 +36,8 @@ int64 repair_chain(Datum session_id, int32 cutoff, const CleanupRequest &req) {
 
     int64 added = 0;
     for (uint64 i = 0; i < count; ++i) {
-        MemoryContext scratch =
-            AllocSetContextCreate(CurrentMemoryContext, "session_persist repair",
-                                  ALLOCSET_DEFAULT_SIZES);
+        MemoryContext scratch = AllocSetContextCreate(
+            CurrentMemoryContext, "session_persist repair", ALLOCSET_DEFAULT_SIZES);
         RestoredSnapshot snapshot;
         if (!restore_snapshot(session_id, targets[i], scratch, false, &snapshot))
             raise(sqlstate::data_corrupted,

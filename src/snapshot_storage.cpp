@@ -46,15 +46,16 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
         fingerprint::Print before;
         plan.has_previous_mark = previous_print(previous, &before);
         plan.previous_mark = before.messages;
-        bool keyframe = !plan.has_previous_mark ||
-                        before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
+        bool keyframe =
+            !plan.has_previous_mark ||
+            before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
         fingerprint::Print next;
         bool have_members = false;
         if (!keyframe) {
             delta::Arena arena;
-            jsonb::Node d = fingerprint::delta_from(
-                before.members, root_container(state, sqlstate::data_corrupted), &next.members,
-                arena);
+            jsonb::Node d = fingerprint::delta_from(before.members,
+                                                    root_container(state, sqlstate::data_corrupted),
+                                                    &next.members, arena);
             have_members = true;
             std::string encoded = jsonb::encode(d);
             uint64_t delta_bytes = encoded.size();
@@ -63,7 +64,8 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
                 next.keyframe_bytes = before.keyframe_bytes;
                 next.deltas_since = before.deltas_since + 1;
                 next.delta_bytes_since = before.delta_bytes_since + delta_bytes;
-                next.messages = fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted));
+                next.messages =
+                    fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted));
                 plan.delta = to_jsonb(encoded);
                 plan.stored_bytes = static_cast<int64>(delta_bytes);
                 plan.fingerprint = to_bytea(fingerprint::serialize(next));

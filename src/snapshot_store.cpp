@@ -90,8 +90,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
     int32 latest = session.latest_snapshot_number;
     if (has_expected && expected != latest)
         raise(sqlstate::serialization_failure,
-              psprintf("session %s has changed since snapshot %d", uuid_text(session_id),
-                       expected),
+              psprintf("session %s has changed since snapshot %d", uuid_text(session_id), expected),
               psprintf("The latest snapshot is %d.", latest),
               "Restore the latest snapshot, merge your changes, and save again with "
               "p_expected_number set to its number.");
@@ -99,7 +98,8 @@ SP_FUNCTION(sp_create_session_snapshot) {
     SaveResult result{};
     result.session_id = session_id;
     result.snapshot_size = size;
-    if (latest > 0 && session.latest_state_hash && state_hash_equals(session.latest_state_hash, hash)) {
+    if (latest > 0 && session.latest_state_hash &&
+        state_hash_equals(session.latest_state_hash, hash)) {
         // Change detection: a retried or repeated save writes nothing.
         as_table_owner([&] {
             Datum args[] = {session_id, Int32GetDatum(latest)};
@@ -119,14 +119,15 @@ SP_FUNCTION(sp_create_session_snapshot) {
         result.snapshot_number = latest;
     } else {
         int32 number = latest + 1;
-        StoragePlan storage = plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
+        StoragePlan storage =
+            plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
         Jsonb *new_messages = nullptr;
         if (PG_ARGISNULL(4) || PG_GETARG_BOOL(4)) {
             // The new elements of the state's messages array go to the history, found from
             // the previous snapshot's fingerprint (or, without one, its restored state).
             if (latest == 0 || storage.has_previous_mark)
-                new_messages = new_messages_of_state(
-                    state, latest == 0 ? nullptr : &storage.previous_mark);
+                new_messages =
+                    new_messages_of_state(state, latest == 0 ? nullptr : &storage.previous_mark);
             else
                 new_messages = new_messages_since_snapshot(session_id, state, latest);
         }

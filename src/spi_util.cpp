@@ -60,6 +60,8 @@ ReturnSetInfo *materialized_srf(FunctionCallInfo fcinfo) {
     return reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 }
 
-char *uuid_text(Datum uuid) { return DatumGetCString(DirectFunctionCall1(uuid_out, uuid)); }
+char *uuid_text(Datum uuid) {
+    return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
+}
 
 } // namespace sp

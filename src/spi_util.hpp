@@ -27,6 +27,8 @@ char *uuid_text(Datum uuid);
 ReturnSetInfo *materialized_srf(FunctionCallInfo fcinfo);
 
 // ' ' or 'n' as SPI wants its nulls array.
-inline char null_flag(bool isnull) { return isnull ? 'n' : ' '; }
+inline char null_flag(bool isnull) {
+    return isnull ? 'n' : ' ';
+}
 
 } // namespace sp

@@ -15,7 +15,7 @@ using jsonb::Value;
 
 namespace {
 
-constexpr int max_depth = 1000;     // deeper deltas are refused (54001) rather than risking the stack
+constexpr int max_depth = 1000; // deeper deltas are refused (54001) rather than risking the stack
 constexpr uint32_t poll_every = 4096; // elements between polls
 constexpr size_t member_overhead = 8; // a key/value pair's JEntries
 
@@ -81,7 +81,9 @@ struct Differ {
         size_t total = 0;
         uint32_t i = 0, j = 0;
         while (i < a.size() || j < b.size()) {
-            int c = i >= a.size() ? 1 : j >= b.size() ? -1 : jsonb::compare_keys(a.key(i), b.key(j));
+            int c = i >= a.size()   ? 1
+                    : j >= b.size() ? -1
+                                    : jsonb::compare_keys(a.key(i), b.key(j));
             if (c < 0) {
                 removed.push_back(a.key(i));
                 total += a.key(i).size() + 4;
@@ -333,8 +335,8 @@ struct Applier {
                     (key.size() > 1 && key[0] == '0'))
                     misfit_error("\"p\" keys must be element indexes");
                 if (index >= keep)
-                    misfit_error("patch of element " + std::to_string(index) +
-                                 " beyond the kept " + std::to_string(keep));
+                    misfit_error("patch of element " + std::to_string(index) + " beyond the kept " +
+                                 std::to_string(keep));
                 apply(target.elements[index], patches.value(i), depth + 1);
             }
         }
@@ -373,8 +375,9 @@ Node object_patch(std::vector<std::pair<std::string_view, Node>> patched,
         d.members.emplace_back("o", std::move(o));
     }
     if (!removed.empty()) {
-        std::sort(removed.begin(), removed.end(),
-                  [](std::string_view a, std::string_view b) { return jsonb::compare_keys(a, b) < 0; });
+        std::sort(removed.begin(), removed.end(), [](std::string_view a, std::string_view b) {
+            return jsonb::compare_keys(a, b) < 0;
+        });
         Node x = Node::array();
         for (std::string_view k : removed)
             x.elements.push_back(Node::of(string_value(k)));

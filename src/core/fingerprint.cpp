@@ -45,7 +45,9 @@ uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark) {
 
 struct Writer {
     std::string out;
-    template <typename T> void put(T v) { out.append(reinterpret_cast<const char *>(&v), sizeof v); }
+    template <typename T> void put(T v) {
+        out.append(reinterpret_cast<const char *>(&v), sizeof v);
+    }
     void members(const std::vector<Member> &ms) {
         put<uint32_t>(static_cast<uint32_t>(ms.size()));
         for (const Member &m : ms) {
@@ -120,7 +122,9 @@ std::vector<Member> members_of(const Container &object, int depth) {
     return out;
 }
 
-std::vector<Member> members_of(const Container &root_object) { return members_of(root_object, 1); }
+std::vector<Member> members_of(const Container &root_object) {
+    return members_of(root_object, 1);
+}
 
 std::string serialize(const Print &p) {
     Writer w;
@@ -185,7 +189,7 @@ struct PrintDiffer {
         size_t i = 0;
         uint32_t j = 0;
         while (i < old.size() || j < next.size()) {
-            int c = i >= old.size()   ? 1
+            int c = i >= old.size()    ? 1
                     : j >= next.size() ? -1
                                        : jsonb::compare_keys(old[i].key, next.key(j));
             if (c < 0) {

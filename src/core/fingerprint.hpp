@@ -38,12 +38,12 @@ struct MessagesMark {
 
 struct Print {
     // chain bookkeeping, as of this snapshot
-    uint32_t keyframe_number = 0;    // the keyframe this snapshot's chain starts at
-    uint64_t keyframe_bytes = 0;     // its size
-    uint32_t deltas_since = 0;       // deltas after it, this one included
-    uint64_t delta_bytes_since = 0;  // their stored bytes
+    uint32_t keyframe_number = 0;   // the keyframe this snapshot's chain starts at
+    uint64_t keyframe_bytes = 0;    // its size
+    uint32_t deltas_since = 0;      // deltas after it, this one included
+    uint64_t delta_bytes_since = 0; // their stored bytes
     MessagesMark messages;
-    std::vector<Member> members;     // of the top-level object
+    std::vector<Member> members; // of the top-level object
 };
 
 std::string serialize(const Print &print);

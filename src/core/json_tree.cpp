@@ -58,7 +58,8 @@ class Encoder {
     void put_u32(size_t at, uint32_t v) { memcpy(&out[at], &v, sizeof v); }
     static void check_length(uint64_t total) {
         if (total > offlen_mask)
-            throw Error("54000", "total size of jsonb elements exceeds the maximum of 268435455 bytes");
+            throw Error("54000",
+                        "total size of jsonb elements exceeds the maximum of 268435455 bytes");
     }
 
     uint32_t view(const Value &v) {

@@ -16,9 +16,9 @@ struct Node {
     enum class Kind { View, Object, Array };
 
     Kind kind = Kind::View;
-    Value view;                                        // Kind::View
+    Value view;                                             // Kind::View
     std::vector<std::pair<std::string_view, Node>> members; // Kind::Object, sorted by compare_keys
-    std::vector<Node> elements;                        // Kind::Array
+    std::vector<Node> elements;                             // Kind::Array
 
     static Node of(const Value &v) {
         Node n;

@@ -14,7 +14,9 @@ uint32_t read_u32(const char *p) {
     return v;
 }
 
-uint32_t int_align(uint32_t offset) { return (offset + 3u) & ~3u; }
+uint32_t int_align(uint32_t offset) {
+    return (offset + 3u) & ~3u;
+}
 
 } // namespace
 

@@ -35,8 +35,9 @@ jsonb::Node mutate(Builder &b, std::mt19937 &rng, const jsonb::Value &v, int dep
         for (uint32_t i = 0; i < c.size(); ++i) {
             if (rng() % 10 == 0)
                 continue;
-            ms.emplace_back(std::string(c.key(i)), rng() % 3 ? jsonb::Node::of(c.value(i))
-                                                             : mutate(b, rng, c.value(i), depth - 1));
+            ms.emplace_back(std::string(c.key(i)), rng() % 3
+                                                       ? jsonb::Node::of(c.value(i))
+                                                       : mutate(b, rng, c.value(i), depth - 1));
         }
         if (rng() % 3 == 0)
             ms.emplace_back("new" + std::to_string(rng() % 5), b.random(rng, 2));
@@ -45,7 +46,8 @@ jsonb::Node mutate(Builder &b, std::mt19937 &rng, const jsonb::Value &v, int dep
     std::vector<jsonb::Node> es;
     uint32_t keep = rng() % 4 == 0 ? c.size() / 2 : c.size();
     for (uint32_t i = 0; i < keep; ++i)
-        es.push_back(rng() % 4 ? jsonb::Node::of(c.element(i)) : mutate(b, rng, c.element(i), depth - 1));
+        es.push_back(rng() % 4 ? jsonb::Node::of(c.element(i))
+                               : mutate(b, rng, c.element(i), depth - 1));
     for (uint32_t i = rng() % 3; i > 0; --i)
         es.push_back(b.random(rng, 2));
     return b.arr(std::move(es));
@@ -80,7 +82,8 @@ TEST(JsonbFormat, EncodedDocumentsReadBack) {
 }
 
 TEST(JsonbFormat, SmallIntegersRoundTrip) {
-    for (uint32_t v : {0u, 1u, 9999u, 10000u, 10001u, 12345678u, 99999999u, 100000000u, 4294967295u}) {
+    for (uint32_t v :
+         {0u, 1u, 9999u, 10000u, 10001u, 12345678u, 99999999u, 100000000u, 4294967295u}) {
         std::string bytes = jsonb::encode_small_int(v);
         jsonb::Value num{jsonb::Type::Numeric, bytes.data(), static_cast<uint32_t>(bytes.size())};
         uint32_t back = 0;
@@ -116,7 +119,8 @@ TEST(DeltaCodec, AppendingCostsOnlyTheNewElements) {
     Builder b;
     std::vector<jsonb::Node> messages, more;
     for (int i = 0; i < 200; ++i)
-        messages.push_back(b.obj({{"role", b.str("user")}, {"content", b.str(std::string(500, 'm'))}}));
+        messages.push_back(
+            b.obj({{"role", b.str("user")}, {"content", b.str(std::string(500, 'm'))}}));
     more = messages;
     more.push_back(b.obj({{"role", b.str("assistant")}, {"content", b.str("new")}}));
     std::string a = jsonb::encode(b.obj({{"messages", b.arr(messages)}, {"turn", b.num(1)}}));
@@ -142,7 +146,8 @@ TEST(DeltaCodec, ADeltaThatDoesNotFitIsRefused) {
     Builder b;
     std::string arr = jsonb::encode(b.arr({b.num(1), b.num(2)}));
     std::string obj = jsonb::encode(b.obj({{"a", b.num(1)}}));
-    std::string object_delta = jsonb::encode(b.obj({{"o", b.obj({{"a", b.obj({{"r", b.num(2)}})}})}}));
+    std::string object_delta =
+        jsonb::encode(b.obj({{"o", b.obj({{"a", b.obj({{"r", b.num(2)}})}})}}));
     std::string cut_to_3 = jsonb::encode(b.obj({{"n", b.num(3)}}));
     std::string remove_b = jsonb::encode(b.obj({{"x", b.arr({b.str("b")})}}));
     try {

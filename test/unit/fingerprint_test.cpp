@@ -15,12 +15,15 @@ namespace {
 std::string agent_state(Builder &b, int turns, int memory_seed) {
     std::vector<jsonb::Node> messages;
     for (int t = 0; t < turns; ++t) {
-        messages.push_back(b.obj({{"role", b.str("user")}, {"content", b.str("question " + std::to_string(t))}}));
-        messages.push_back(b.obj({{"role", b.str("assistant")}, {"content", b.str(std::string(300 + t, 'a'))}}));
+        messages.push_back(
+            b.obj({{"role", b.str("user")}, {"content", b.str("question " + std::to_string(t))}}));
+        messages.push_back(
+            b.obj({{"role", b.str("assistant")}, {"content", b.str(std::string(300 + t, 'a'))}}));
     }
     std::vector<std::pair<std::string, jsonb::Node>> memory;
     for (int k = 0; k < 20; ++k)
-        memory.emplace_back("k" + std::to_string(k), b.num(k == memory_seed % 20 ? 1000 + turns : k));
+        memory.emplace_back("k" + std::to_string(k),
+                            b.num(k == memory_seed % 20 ? 1000 + turns : k));
     return jsonb::encode(b.obj({{"messages", b.arr(messages)},
                                 {"memory", b.obj(std::move(memory))},
                                 {"turn", b.num(turns)}}));
@@ -80,8 +83,10 @@ TEST(Fingerprint, DeltaFromTheFingerprintRebuildsTheState) {
 
 TEST(Fingerprint, RewrittenAndRemovedMembersAreCaught) {
     Builder b;
-    std::string before = jsonb::encode(b.obj({{"a", b.arr({b.num(1), b.num(2)})}, {"gone", b.boolean(true)}}));
-    std::string after = jsonb::encode(b.obj({{"a", b.arr({b.num(9), b.num(2), b.num(3)})}, {"new", b.null()}}));
+    std::string before =
+        jsonb::encode(b.obj({{"a", b.arr({b.num(1), b.num(2)})}, {"gone", b.boolean(true)}}));
+    std::string after =
+        jsonb::encode(b.obj({{"a", b.arr({b.num(9), b.num(2), b.num(3)})}, {"new", b.null()}}));
     std::string d = delta_between(before, after);
     std::vector<jsonb::Value> chain{root(d)};
     EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
