@@ -18,14 +18,14 @@ void check_session_name(const char *value, int bytes, const char *what) {
               psprintf("%s must be 1 to %d characters, not %d", what, max_name_chars, chars));
 }
 
-const char *json_type_name(Jsonb *value) {
-    if (JB_ROOT_IS_OBJECT(value))
+const char *json_value_type_name(const JsonbValue *value) {
+    switch (value->type) {
+    case jbvBinary:
+        return JsonContainerIsObject(value->val.binary.data) ? "object" : "array";
+    case jbvObject:
         return "object";
-    if (!JB_ROOT_IS_SCALAR(value))
+    case jbvArray:
         return "array";
-    JsonbValue scalar;
-    JsonbExtractScalar(&value->root, &scalar);
-    switch (scalar.type) {
     case jbvString:
         return "string";
     case jbvNumeric:
@@ -35,6 +35,14 @@ const char *json_type_name(Jsonb *value) {
     default:
         return "null";
     }
+}
+
+const char *json_type_name(Jsonb *value) {
+    if (!JB_ROOT_IS_SCALAR(value))
+        return JB_ROOT_IS_OBJECT(value) ? "object" : "array";
+    JsonbValue scalar;
+    JsonbExtractScalar(&value->root, &scalar);
+    return json_value_type_name(&scalar);
 }
 
 void require_json_object(Jsonb *value, const char *what) {

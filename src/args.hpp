@@ -15,7 +15,9 @@ void require_json_object(Jsonb *value, const char *what);
 // 22023 unless a session name of `bytes` bytes has 1 to 200 characters; `what` names it.
 void check_session_name(const char *value, int bytes, const char *what);
 
-// "object", "array", "string", "number", "boolean" or "null": the JSON type of a jsonb.
+// "object", "array", "string", "number", "boolean" or "null": the JSON type of a jsonb, or
+// of a value read from one.
 const char *json_type_name(Jsonb *value);
+const char *json_value_type_name(const JsonbValue *value);
 
 } // namespace sp

@@ -37,6 +37,20 @@ struct QueryText {
     "       latest_snapshot_size = $5, total_snapshot_size = total_snapshot_size + $5,"            \
     "       stored_bytes = s.stored_bytes + $6, latest_state_hash = $11,"                          \
     "       latest_fingerprint = $13, updated_at = saved.created_at"
+// Appends the messages of the jsonb array `array` (checked by message_sync.cpp), numbered
+// after `base` (the session's message_count, read under its row lock). Content that is not
+// a JSON string is stored as its JSON text; null content as ''.
+#define ADDED_MESSAGES_CTE(array, base, first_snapshot)                                            \
+    "added AS ("                                                                                   \
+    "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"    \
+    "         role, content, metadata, first_snapshot_number)"                                     \
+    "  SELECT $1, " base " + m.i::int, $3, $4, m.e ->> 'role',"                                    \
+    "         CASE pg_catalog.jsonb_typeof(m.e -> 'content')"                                      \
+    "              WHEN 'string' THEN m.e ->> 'content' WHEN 'null' THEN ''"                       \
+    "              ELSE (m.e -> 'content')::text END,"                                             \
+    "         m.e - 'role' - 'content', " first_snapshot                                           \
+    "    FROM pg_catalog.jsonb_array_elements(" array ") WITH ORDINALITY AS m(e, i)"               \
+    "  RETURNING created_at)"
 #define SAVE_SNAPSHOT_ARGTYPES                                                                     \
     UUIDOID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, INT4OID, JSONBOID, JSONBOID,    \
         BYTEAOID, JSONBOID, BYTEAOID
@@ -82,22 +96,14 @@ const QueryText query_texts[] = {
      {SAVE_SNAPSHOT_ARGTYPES}},
     // SaveSnapshotWithMessages: the same, with the messages the save syncs ($14, a checked
     // array, numbered after $15, the message_count read under the lock).
-    {SAVE_SNAPSHOT_INSERT
-     ", added AS ("
-     "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
-     "         role, content, metadata, first_snapshot_number)"
-     "  SELECT $1, $15 + m.i::int, $3, $4, m.e ->> 'role',"
-     "         CASE pg_catalog.jsonb_typeof(m.e -> 'content')"
-     "              WHEN 'string' THEN m.e ->> 'content' WHEN 'null' THEN ''"
-     "              ELSE (m.e -> 'content')::text END,"
-     "         m.e - 'role' - 'content', $2"
-     "    FROM pg_catalog.jsonb_array_elements($14) WITH ORDINALITY AS m(e, i)"
-     "  RETURNING created_at)"
-     "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS ","
-     "       message_count = message_count + (SELECT count(*) FROM added)::int,"
-     "       last_message_at = coalesce((SELECT max(created_at) FROM added), last_message_at)"
-     "  FROM saved WHERE s.id = $1"
-     " RETURNING saved.id, saved.created_at",
+    {SAVE_SNAPSHOT_INSERT ", " ADDED_MESSAGES_CTE(
+         "$14", "$15",
+         "$2") "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS ","
+               "       message_count = message_count + (SELECT count(*) FROM added)::int,"
+               "       last_message_at = coalesce((SELECT max(created_at) FROM added), "
+               "last_message_at)"
+               "  FROM saved WHERE s.id = $1"
+               " RETURNING saved.id, saved.created_at",
      15,
      {SAVE_SNAPSHOT_ARGTYPES, JSONBOID, INT4OID}},
     // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
@@ -159,23 +165,14 @@ const QueryText query_texts[] = {
      " ORDER BY id",
      2,
      {INT4OID, BOOLOID}},
-    // AppendMessages: $5 is a validated array of messages (message_sync.hpp); numbered after
-    // $2 (the session's message_count, read under its row lock) and counted in one statement.
-    // Content that is not a JSON string is stored as its JSON text; null content as ''.
-    {"WITH added AS ("
-     "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
-     "         role, content, metadata, first_snapshot_number)"
-     "  SELECT $1, $2 + m.i::int, $3, $4, m.e ->> 'role',"
-     "         CASE pg_catalog.jsonb_typeof(m.e -> 'content')"
-     "              WHEN 'string' THEN m.e ->> 'content' WHEN 'null' THEN ''"
-     "              ELSE (m.e -> 'content')::text END,"
-     "         m.e - 'role' - 'content', $6"
-     "    FROM pg_catalog.jsonb_array_elements($5) WITH ORDINALITY AS m(e, i)"
-     "  RETURNING created_at)"
-     "UPDATE %1$s.free_agent_sessions"
-     "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
-     "       last_message_at = (SELECT max(created_at) FROM added), updated_at = pg_catalog.now()"
-     " WHERE id = $1 AND EXISTS (SELECT FROM added)",
+    // AppendMessages: the messages $5 after message $2, counted in the same statement.
+    {"WITH " ADDED_MESSAGES_CTE(
+         "$5", "$2",
+         "$6") "UPDATE %1$s.free_agent_sessions"
+               "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
+               "       last_message_at = (SELECT max(created_at) FROM added), updated_at = "
+               "pg_catalog.now()"
+               " WHERE id = $1 AND EXISTS (SELECT FROM added)",
      6,
      {UUIDOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, INT4OID}},
     // ImportMessages: like AppendMessages for export_session's message objects

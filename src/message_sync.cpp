@@ -1,5 +1,6 @@
 #include "message_sync.hpp"
 
+#include "args.hpp"
 #include "catalog.hpp"
 #include "core/error.hpp"
 #include "core/state_hash.hpp"
@@ -31,25 +32,6 @@ int32 array_length(JsonbContainer *array) {
     return static_cast<int32>(JsonContainerSize(array));
 }
 
-const char *value_type_name(const JsonbValue *value) {
-    switch (value->type) {
-    case jbvBinary:
-        return JsonContainerIsObject(value->val.binary.data) ? "object" : "array";
-    case jbvObject:
-        return "object";
-    case jbvArray:
-        return "array";
-    case jbvString:
-        return "string";
-    case jbvNumeric:
-        return "number";
-    case jbvBool:
-        return "boolean";
-    default:
-        return "null";
-    }
-}
-
 bool is_message_role(const JsonbValue &role) {
     if (role.type != jbvString)
         return false;
@@ -62,10 +44,10 @@ bool is_message_role(const JsonbValue &role) {
 
 void check_message(const JsonbValue *element, int32 index, const char *what, const char *hint) {
     if (element->type != jbvBinary || !JsonContainerIsObject(element->val.binary.data))
-        raise(
-            sqlstate::invalid_parameter_value,
-            psprintf("%s[%d] must be a JSON object, not %s", what, index, value_type_name(element)),
-            "A message is an object with a \"role\" and a \"content\".", hint);
+        raise(sqlstate::invalid_parameter_value,
+              psprintf("%s[%d] must be a JSON object, not %s", what, index,
+                       json_value_type_name(element)),
+              "A message is an object with a \"role\" and a \"content\".", hint);
     JsonbContainer *message = element->val.binary.data;
     JsonbValue role;
     if (!getKeyJsonValueFromContainer(message, "role", strlen("role"), &role))
@@ -77,7 +59,7 @@ void check_message(const JsonbValue *element, int32 index, const char *what, con
                   ? psprintf("%s[%d] has role \"%s\", not system, user, assistant or tool", what,
                              index, pnstrdup(role.val.string.val, role.val.string.len))
                   : psprintf("%s[%d] has a role that is a JSON %s, not a string", what, index,
-                             value_type_name(&role)),
+                             json_value_type_name(&role)),
               "A message's role is system, user, assistant or tool.", hint);
     JsonbValue content;
     if (!getKeyJsonValueFromContainer(message, "content", strlen("content"), &content))

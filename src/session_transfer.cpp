@@ -45,21 +45,6 @@ const char *const visibilities[] = {"private", "organization", "public"};
           "version 1).");
 }
 
-const char *type_name(const JsonbValue &value) {
-    switch (value.type) {
-    case jbvBinary:
-        return JsonContainerIsObject(value.val.binary.data) ? "object" : "array";
-    case jbvString:
-        return "string";
-    case jbvNumeric:
-        return "number";
-    case jbvBool:
-        return "boolean";
-    default:
-        return "null";
-    }
-}
-
 bool is_container(const JsonbValue &value, bool object) {
     return value.type == jbvBinary && (object ? JsonContainerIsObject(value.val.binary.data)
                                               : JsonContainerIsArray(value.val.binary.data));
@@ -99,9 +84,9 @@ void check_keys(JsonbContainer *object, const char *const (&allowed)[N], const c
 void check_optional_type(JsonbContainer *object, const char *key, const char *what,
                          const char *expected) {
     JsonbValue value;
-    if (present(object, key, &value) && strcmp(type_name(value), expected) != 0)
-        refuse_document(
-            psprintf("%s's %s must be a JSON %s, not %s", what, key, expected, type_name(value)));
+    if (present(object, key, &value) && strcmp(json_value_type_name(&value), expected) != 0)
+        refuse_document(psprintf("%s's %s must be a JSON %s, not %s", what, key, expected,
+                                 json_value_type_name(&value)));
 }
 
 template <size_t N>
@@ -114,11 +99,11 @@ void check_optional_choice(JsonbContainer *object, const char *key, const char *
     initStringInfo(&list);
     for (size_t i = 0; i < N; ++i)
         appendStringInfo(&list, "%s%s", i ? ", " : "", allowed[i]);
-    refuse_document(
-        value.type == jbvString
-            ? psprintf("%s's %s \"%s\" is not one of %s", what, key,
-                       pnstrdup(value.val.string.val, value.val.string.len), list.data)
-            : psprintf("%s's %s must be a JSON string, not %s", what, key, type_name(value)));
+    refuse_document(value.type == jbvString
+                        ? psprintf("%s's %s \"%s\" is not one of %s", what, key,
+                                   pnstrdup(value.val.string.val, value.val.string.len), list.data)
+                        : psprintf("%s's %s must be a JSON string, not %s", what, key,
+                                   json_value_type_name(&value)));
 }
 
 void check_session_fields(JsonbContainer *session) {
@@ -128,8 +113,8 @@ void check_session_fields(JsonbContainer *session) {
     if (!present(session, "name", &name))
         refuse_document("p_document's session has no name");
     if (name.type != jbvString)
-        refuse_document(
-            psprintf("p_document's session's name must be a JSON string, not %s", type_name(name)));
+        refuse_document(psprintf("p_document's session's name must be a JSON string, not %s",
+                                 json_value_type_name(&name)));
     check_session_name(name.val.string.val, name.val.string.len, "p_document's session's name");
     for (const char *key : {"description", "model", "current_state", "completed_at"})
         check_optional_type(session, key, what, "string");
@@ -146,7 +131,7 @@ void check_imported_messages(JsonbContainer *messages) {
         const char *what = psprintf("p_document's messages[%d]", i);
         if (!is_container(*element, true))
             refuse_document(
-                psprintf("%s must be a JSON object, not %s", what, type_name(*element)));
+                psprintf("%s must be a JSON object, not %s", what, json_value_type_name(element)));
         JsonbContainer *message = element->val.binary.data;
         check_keys(message, message_keys, what);
         JsonbValue content;
@@ -180,7 +165,7 @@ Document check_document(Jsonb *document) {
     const char *version =
         value.type == jbvNumeric
             ? DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value.val.numeric)))
-            : type_name(value);
+            : json_value_type_name(&value);
     if (strcmp(version, "1") != 0)
         refuse_document(psprintf("p_document has version %s; this session_persist reads version %d",
                                  version, format_version));
@@ -200,7 +185,7 @@ Document check_document(Jsonb *document) {
     if (present(root, "state", &value)) {
         if (!is_container(value, true))
             refuse_document(psprintf("p_document's state must be a JSON object or null, not %s",
-                                     type_name(value)));
+                                     json_value_type_name(&value)));
         parts.state = as_jsonb(&value);
     }
     check_optional_type(root, "snapshot_number", "p_document", "number");
