@@ -122,6 +122,17 @@ SELECT message_count, (SELECT array_agg(content ORDER BY message_order) = ARRAY(
                          FROM session_messages WHERE session_id = s.id) AS each_once
   FROM free_agent_sessions s WHERE id = '00000000-0000-0000-0000-000000000403';
 
+-- Without a usable fingerprint of the previous snapshot (say, rows restored from an older
+-- dump), the save falls back to a keyframe and finds the new messages by restoring the
+-- previous state: the history still gains only the new message.
+UPDATE free_agent_sessions SET latest_fingerprint = NULL WHERE id = '00000000-0000-0000-0000-000000000403';
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000403', ARRAY(SELECT 'turn ' || i FROM generate_series(1, 401) i)) AS snapshot_number;
+SELECT kind FROM session_snapshot_chain
+ WHERE session_id = '00000000-0000-0000-0000-000000000403' AND snapshot_number = 201;
+SELECT message_count, (SELECT content FROM session_messages WHERE session_id = s.id ORDER BY message_order DESC LIMIT 1) AS last,
+       (SELECT count(*) FROM verify_session(s.id)) AS problems
+  FROM free_agent_sessions s WHERE id = '00000000-0000-0000-0000-000000000403';
+
 -- Shared read-only sessions: a save (and so a sync) is refused.
 CREATE ROLE regress_sp_sync_owner;
 CREATE ROLE regress_sp_sync_other;
