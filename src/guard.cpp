@@ -37,11 +37,12 @@ void copy_text(char *to, size_t size, const char *from) {
     snprintf(to, size, "%s", from);
 }
 
-} // namespace
-
+// The SQLSTATE actually reported for one of SPEC.md's codes under the current settings.
 int reported_sqlstate(const char *sqlstate) {
     return make_sqlstate(settings::http_status_codes ? http_sqlstate(sqlstate) : sqlstate);
 }
+
+} // namespace
 
 void raise(const char *sqlstate, const char *message, const char *detail, const char *hint) {
     ereport(ERROR, (errcode(reported_sqlstate(sqlstate)), errmsg_internal("%s", message),

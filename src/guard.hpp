@@ -33,9 +33,6 @@ struct PgError {
 [[noreturn]] void raise(const char *sqlstate, const char *message, const char *detail = nullptr,
                         const char *hint = nullptr);
 
-// The SQLSTATE actually reported for one of SPEC.md's codes under the current settings.
-int reported_sqlstate(const char *sqlstate);
-
 // Runs fn; a PostgreSQL error inside it becomes a thrown sp::PgError.
 template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
     MemoryContext caller_context = CurrentMemoryContext;
@@ -77,12 +74,6 @@ template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
 inline void check_for_interrupts() {
     if (INTERRUPTS_PENDING_CONDITION())
         pg_call([] { ProcessInterrupts(); });
-}
-
-// Lets PostgreSQL refuse recursion that would overflow the stack (54001).
-inline void check_stack() {
-    if (stack_is_too_deep())
-        pg_call([] { check_stack_depth(); });
 }
 
 // Records the exception being handled (call only inside a catch block); raise_captured()

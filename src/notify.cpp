@@ -28,9 +28,11 @@ void notify_session_event(Datum session_id, const char *user_id, const char *eve
                          strcmp(event, "messages") == 0 ? "message_order" : "snapshot_number",
                          number);
     appendStringInfoChar(&payload, '}');
-    // NOTIFY payloads must stay under 8000 bytes; ids keep it far below unless user_id is
-    // absurdly long, in which case it is dropped rather than failing the save.
-    if (payload.len >= NAMEDATALEN * 100) {
+    // NOTIFY refuses payloads from about 7,900 bytes on (BLCKSZ - NAMEDATALEN - 128); ids keep
+    // it far below unless user_id is absurdly long, in which case it is dropped rather than
+    // failing the save.
+    constexpr int max_payload_bytes = 6400;
+    if (payload.len >= max_payload_bytes) {
         resetStringInfo(&payload);
         appendStringInfo(&payload, "{\"session_id\":\"%s\",\"event\":\"%s\"}",
                          uuid_text(session_id), event);

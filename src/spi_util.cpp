@@ -14,12 +14,6 @@ Datum column(uint64 row, int col, bool *isnull) {
     return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
 }
 
-bool column_is_null(uint64 row, int col) {
-    bool isnull;
-    column(row, col, &isnull);
-    return isnull;
-}
-
 int32 column_int32(uint64 row, int col) {
     bool isnull;
     Datum d = column(row, col, &isnull);

@@ -12,7 +12,6 @@ int run(Sql q, Datum *values, const char *nulls, bool read_only, long max_rows =
 
 // Column `col` (1-based) of result row `row` of the last SPI call.
 Datum column(uint64 row, int col, bool *isnull);
-bool column_is_null(uint64 row, int col);
 int32 column_int32(uint64 row, int col);
 int64 column_int64(uint64 row, int col);
 // Copied (and detoasted) into `upper`, the context current before SPI_connect, so that it
