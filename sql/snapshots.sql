@@ -89,6 +89,39 @@ SELECT pg_temp.refusal($$SET session_persist.max_snapshot_bytes = '1GB'$$);
 RESET ROLE;
 DROP ROLE regress_sp_client;
 
+-- Saves write their rows without planning a statement (src/row_writer.hpp). Several saves
+-- in one statement, and a save after the session row was edited in the same transaction,
+-- each see the row the one before wrote.
+SELECT id AS direct FROM create_session('rows written directly') \gset
+SELECT array_agg(s.snapshot_number ORDER BY i) AS numbers
+  FROM generate_series(1, 5) i,
+       LATERAL create_session_snapshot(:'direct', jsonb_build_object('i', i)) s;
+BEGIN;
+UPDATE free_agent_sessions SET name = 'renamed first' WHERE id = :'direct';
+SELECT snapshot_number FROM create_session_snapshot(:'direct', '{"i": 6}');
+SELECT snapshot_number FROM create_session_snapshot(:'direct', '{"i": 7}');
+COMMIT;
+SELECT name, snapshot_count, latest_snapshot_number, updated_at = last_snapshot_at AS touched
+  FROM free_agent_sessions WHERE id = :'direct';
+SELECT count(*) AS rows, min(snapshot_number), max(snapshot_number)
+  FROM session_snapshot_chain WHERE session_id = :'direct';
+-- Constraints hold as for an INSERT: a chain row whose number is taken (here planted by the
+-- tables' owner) fails the save with 23505 and the session row is left as it was.
+INSERT INTO session_snapshot_chain (session_id, snapshot_number, user_id, snapshot_size,
+                                    stored_bytes, kind, state, state_hash)
+VALUES (:'direct', 8, current_user, 2, 2, 'full', '{}', '\x00');
+SELECT split_part(pg_temp.refusal(format('SELECT create_session_snapshot(%L, %L)', :'direct', '{"i": 8}')), ' [', 1) AS refusal;
+SELECT snapshot_count, latest_snapshot_number FROM free_agent_sessions WHERE id = :'direct';
+DELETE FROM session_snapshot_chain WHERE session_id = :'direct' AND snapshot_number = 8;
+-- No trigger fires on the rows a save writes (the foreign key holds through the session's
+-- row lock; see README, "Where this differs from SPEC.md").
+CREATE FUNCTION pg_temp.count_row() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN RAISE EXCEPTION 'trigger fired on %', TG_TABLE_NAME; END$$;
+CREATE TRIGGER regress_count AFTER INSERT ON session_snapshot_chain
+  FOR EACH ROW EXECUTE FUNCTION pg_temp.count_row();
+SELECT snapshot_number FROM create_session_snapshot(:'direct', '{"i": 8}');
+DROP TRIGGER regress_count ON session_snapshot_chain;
+
 -- The seed's read of the latest snapshot reconstructs one state, through the primary key.
 EXPLAIN (COSTS OFF)
 SELECT id, snapshot_number, snapshot_data, snapshot_size, created_at

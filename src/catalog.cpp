@@ -23,51 +23,19 @@ struct QueryText {
     Oid argtypes[16];
 };
 
-// The parts the two snapshot-saving statements share.
-#define SAVE_SNAPSHOT_INSERT                                                                       \
-    "WITH saved AS ("                                                                              \
-    "  INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"             \
-    "         organization_id, snapshot_size, stored_bytes, kind, base_number, state, delta,"      \
-    "         state_hash, metadata)"                                                               \
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"                                 \
-    "  RETURNING id, created_at)"
-#define SAVE_SNAPSHOT_COUNTERS                                                                     \
-    "snapshot_count = snapshot_count + 1,"                                                         \
-    "       latest_snapshot_number = $2, last_snapshot_at = saved.created_at,"                     \
-    "       latest_snapshot_size = $5, total_snapshot_size = total_snapshot_size + $5,"            \
-    "       stored_bytes = s.stored_bytes + $6, latest_state_hash = $11,"                          \
-    "       latest_fingerprint = $13, updated_at = saved.created_at"
-// Appends the messages of the jsonb array `array` (checked by message_sync.cpp), numbered
-// after `base` (the session's message_count, read under its row lock). Content that is not
-// a JSON string is stored as its JSON text; null content as ''.
-#define ADDED_MESSAGES_CTE(array, base, first_snapshot)                                            \
-    "added AS ("                                                                                   \
-    "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"    \
-    "         role, content, metadata, first_snapshot_number)"                                     \
-    "  SELECT $1, " base " + m.i::int, $3, $4, m.e ->> 'role',"                                    \
-    "         CASE pg_catalog.jsonb_typeof(m.e -> 'content')"                                      \
-    "              WHEN 'string' THEN m.e ->> 'content' WHEN 'null' THEN ''"                       \
-    "              ELSE (m.e -> 'content')::text END,"                                             \
-    "         m.e - 'role' - 'content', " first_snapshot                                           \
-    "    FROM pg_catalog.jsonb_array_elements(" array ") WITH ORDINALITY AS m(e, i)"               \
-    "  RETURNING created_at)"
-#define SAVE_SNAPSHOT_ARGTYPES                                                                     \
-    UUIDOID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, INT4OID, JSONBOID, JSONBOID,    \
-        BYTEAOID, JSONBOID, BYTEAOID
-
 // Indexed by Sql. Every object is schema-qualified; nothing depends on search_path.
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row.
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint"
+     "       latest_state_hash, latest_fingerprint, ctid"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
      1,
      {UUIDOID}},
     // LockSessionForWriteSkipLocked: the same, passing over a session locked by another
     // transaction (the all-sessions cleanup prunes it next time instead of waiting).
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint"
+     "       latest_state_hash, latest_fingerprint, ctid"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED",
      1,
      {UUIDOID}},
@@ -87,25 +55,6 @@ const QueryText query_texts[] = {
      "  FROM %1$s.session_snapshot_chain WHERE session_id = $1 AND snapshot_number = $2",
      2,
      {UUIDOID, INT4OID}},
-    // SaveSnapshot: the new chain row and the session's counters, in one statement (the
-    // session row is written once per save).
-    {SAVE_SNAPSHOT_INSERT "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS
-                          "  FROM saved WHERE s.id = $1"
-                          " RETURNING saved.id, saved.created_at",
-     13,
-     {SAVE_SNAPSHOT_ARGTYPES}},
-    // SaveSnapshotWithMessages: the same, with the messages the save syncs ($14, a checked
-    // array, numbered after $15, the message_count read under the lock).
-    {SAVE_SNAPSHOT_INSERT ", " ADDED_MESSAGES_CTE(
-         "$14", "$15",
-         "$2") "UPDATE %1$s.free_agent_sessions s SET " SAVE_SNAPSHOT_COUNTERS ","
-               "       message_count = message_count + (SELECT count(*) FROM added)::int,"
-               "       last_message_at = coalesce((SELECT max(created_at) FROM added), "
-               "last_message_at)"
-               "  FROM saved WHERE s.id = $1"
-               " RETURNING saved.id, saved.created_at",
-     15,
-     {SAVE_SNAPSHOT_ARGTYPES, JSONBOID, INT4OID}},
     // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
     {"SELECT snapshot_number, kind, state, delta, state_hash, id, snapshot_size, created_at,"
      "       metadata"
@@ -165,17 +114,7 @@ const QueryText query_texts[] = {
      " ORDER BY id",
      2,
      {INT4OID, BOOLOID}},
-    // AppendMessages: the messages $5 after message $2, counted in the same statement.
-    {"WITH " ADDED_MESSAGES_CTE(
-         "$5", "$2",
-         "$6") "UPDATE %1$s.free_agent_sessions"
-               "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
-               "       last_message_at = (SELECT max(created_at) FROM added), updated_at = "
-               "pg_catalog.now()"
-               " WHERE id = $1 AND EXISTS (SELECT FROM added)",
-     6,
-     {UUIDOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, INT4OID}},
-    // ImportMessages: like AppendMessages for export_session's message objects
+    // ImportMessages: appends export_session's message objects
     // ({"role", "content", "metadata", "created_at"}), validated by session_transfer.cpp.
     {"WITH added AS ("
      "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
@@ -264,6 +203,8 @@ static_assert(sizeof query_texts / sizeof query_texts[0] == static_cast<size_t>(
 struct CatalogCache {
     bool valid;
     Oid sessions_relid;
+    Oid chain_relid;
+    Oid messages_relid;
     Oid owner;
     char *schema_sql; // quoted schema name, in TopMemoryContext
     SPIPlanPtr plans[static_cast<int>(Sql::Count_)];
@@ -293,6 +234,14 @@ Oid extension_schema(Oid extension) {
     return schema;
 }
 
+Oid table_oid(const char *name, Oid schema) {
+    Oid relid = get_relname_relid(name, schema);
+    if (!OidIsValid(relid))
+        raise(sqlstate::internal_error, psprintf("session_persist's table %s is missing", name),
+              nullptr, "Reinstall the extension (DROP EXTENSION, CREATE EXTENSION).");
+    return relid;
+}
+
 void refresh() {
     for (SPIPlanPtr &p : cache.plans) {
         if (p)
@@ -309,9 +258,7 @@ void refresh() {
               "Run CREATE EXTENSION session_persist.");
     Oid schema = extension_schema(extension);
     char *schema_name = get_namespace_name(schema);
-    Oid relid = get_relname_relid("free_agent_sessions", schema);
-    if (!OidIsValid(relid))
-        raise(sqlstate::internal_error, "session_persist's table free_agent_sessions is missing");
+    Oid relid = table_oid("free_agent_sessions", schema);
     HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
     if (!HeapTupleIsValid(tuple))
         raise(sqlstate::internal_error, "cache lookup failed for free_agent_sessions");
@@ -319,6 +266,8 @@ void refresh() {
     ReleaseSysCache(tuple);
 
     cache.sessions_relid = relid;
+    cache.chain_relid = table_oid("session_snapshot_chain", schema);
+    cache.messages_relid = table_oid("session_messages", schema);
     cache.schema_sql = MemoryContextStrdup(TopMemoryContext, quote_identifier(schema_name));
     if (!callback_registered) {
         CacheRegisterRelcacheCallback(invalidate, (Datum)0);
@@ -349,6 +298,21 @@ SPIPlanPtr plan(Sql q) {
         slot = prepared;
     }
     return slot;
+}
+
+Oid sessions_table() {
+    ensure_fresh();
+    return cache.sessions_relid;
+}
+
+Oid chain_table() {
+    ensure_fresh();
+    return cache.chain_relid;
+}
+
+Oid messages_table() {
+    ensure_fresh();
+    return cache.messages_relid;
 }
 
 Oid table_owner() {

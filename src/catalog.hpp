@@ -16,8 +16,6 @@ enum class Sql {
     SessionVisible,
     SessionForRead,
     ChainLink,
-    SaveSnapshot,
-    SaveSnapshotWithMessages,
     ChainRange,
     CleanupRepairTargets,
     RewriteAsKeyframe,
@@ -25,7 +23,6 @@ enum class Sql {
     CountCleanup,
     InsertSession,
     WritableSessions,
-    AppendMessages,
     ImportMessages,
     CopyMessages,
     MessagesPage,
@@ -38,6 +35,11 @@ enum class Sql {
 
 // The prepared plan for q, in the extension's schema. Call between SPI_connect/SPI_finish.
 SPIPlanPtr plan(Sql q);
+
+// The extension's tables.
+Oid sessions_table();
+Oid chain_table();
+Oid messages_table();
 
 // The role that owns the extension's tables. Functions write the rows a caller may not
 // write directly (chain, messages, counters) as this role, and only after checking that

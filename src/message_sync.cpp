@@ -7,6 +7,7 @@
 #include "guard.hpp"
 #include "jsonb_glue.hpp"
 #include "notify.hpp"
+#include "row_writer.hpp"
 #include "snapshot_restore.hpp"
 #include "spi_util.hpp"
 
@@ -130,21 +131,78 @@ void check_messages(JsonbContainer *messages, int32 start, const char *what, con
     }
 }
 
+namespace {
+
+// Column `name` of a message row, from a checked message: role and content as text (content
+// that is not a JSON string as its JSON text, null content as ''), the other keys as
+// metadata.
+Datum message_text(JsonbContainer *message, const char *key) {
+    JsonbValue value;
+    getKeyJsonValueFromContainer(message, key, strlen(key), &value);
+    if (value.type == jbvString)
+        return PointerGetDatum(
+            cstring_to_text_with_len(value.val.string.val, value.val.string.len));
+    if (value.type == jbvNull)
+        return CStringGetTextDatum("");
+    Jsonb *json = JsonbValueToJsonb(&value);
+    return CStringGetTextDatum(JsonbToCString(nullptr, &json->root, VARSIZE(json)));
+}
+
+Datum message_metadata(JsonbValue *element) {
+    Datum message = JsonbPGetDatum(JsonbValueToJsonb(element));
+    Datum without_role = DirectFunctionCall2(jsonb_delete, message, CStringGetTextDatum("role"));
+    return DirectFunctionCall2(jsonb_delete, without_role, CStringGetTextDatum("content"));
+}
+
+} // namespace
+
+void insert_messages(RowWriter *rows, Datum session_id, const WritableSession &session,
+                     Jsonb *messages, int32 first_snapshot_number, Datum now) {
+    Datum user_id = CStringGetTextDatum(session.user_id);
+    Datum organization_id =
+        session.organization_id ? CStringGetTextDatum(session.organization_id) : (Datum)0;
+    for (int32 i = 0; i < array_length(&messages->root); ++i) {
+        JsonbValue *element = getIthJsonbValueFromContainer(&messages->root, i);
+        JsonbContainer *message = element->val.binary.data;
+        start_insert(rows);
+        set_column(rows, "id", random_uuid());
+        set_column(rows, "session_id", session_id);
+        set_column(rows, "message_order", Int32GetDatum(session.message_count + i + 1));
+        set_column(rows, "user_id", user_id);
+        set_column(rows, "organization_id", organization_id, !session.organization_id);
+        set_column(rows, "role", message_text(message, "role"));
+        set_column(rows, "content", message_text(message, "content"));
+        set_column(rows, "metadata", message_metadata(element));
+        set_column(rows, "created_at", now);
+        set_column(rows, "first_snapshot_number", Int32GetDatum(first_snapshot_number));
+        insert_row(rows);
+    }
+}
+
+void count_messages(RowWriter *sessions, int32 added, Datum now) {
+    bool isnull;
+    int32 count = DatumGetInt32(current_column(sessions, "message_count", &isnull));
+    set_column(sessions, "message_count", Int32GetDatum(count + added));
+    set_column(sessions, "last_message_at", now);
+}
+
 void append_messages(Datum session_id, const WritableSession &session, Jsonb *messages) {
     int32 count = JB_ROOT_COUNT(messages);
     if (count == 0)
         return;
-    as_table_owner([&] {
-        Datum args[] = {session_id,
-                        Int32GetDatum(session.message_count),
-                        CStringGetTextDatum(session.user_id),
-                        session.organization_id ? CStringGetTextDatum(session.organization_id)
-                                                : (Datum)0,
-                        JsonbPGetDatum(messages),
-                        Int32GetDatum(session.latest_snapshot_number + 1)};
-        char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id), ' ', ' '};
-        run(Sql::AppendMessages, args, nulls, false);
-    });
+    Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+    RowWriter rows;
+    open_row_writer(&rows, messages_table());
+    insert_messages(&rows, session_id, session, messages, session.latest_snapshot_number + 1, now);
+    close_row_writer(&rows);
+    RowWriter sessions;
+    open_row_writer(&sessions, sessions_table());
+    start_update(&sessions, const_cast<ItemPointer>(&session.row));
+    count_messages(&sessions, count, now);
+    set_column(&sessions, "updated_at", now);
+    update_row(&sessions);
+    close_row_writer(&sessions);
+    CommandCounterIncrement();
     notify_session_event(session_id, session.user_id, "messages", session.message_count + count);
 }
 

@@ -7,6 +7,7 @@
 #include "pg.hpp"
 
 #include "core/fingerprint.hpp"
+#include "row_writer.hpp"
 #include "session_access.hpp"
 
 namespace sp {
@@ -33,8 +34,16 @@ Jsonb *new_messages_since_snapshot(Datum session_id, Jsonb *state, int32 previou
 void check_messages(JsonbContainer *messages, int32 start, const char *what, const char *hint);
 
 // Appends `messages` (a checked array) after the session's last message, numbered
-// session.message_count + 1 ..., updates message_count and last_message_at, and notifies
-// listeners. Writes as the table owner: call only after lock_session_for_write.
+// session.message_count + 1 ..., updates message_count, last_message_at and updated_at, and
+// notifies listeners. Call only after lock_session_for_write.
 void append_messages(Datum session_id, const WritableSession &session, Jsonb *messages);
+
+// The parts create_session_snapshot shares (row_writer.hpp): inserts the rows of `messages`
+// (a checked array) numbered after session.message_count, first in snapshot
+// `first_snapshot_number`, created at `now`; and counts `added` messages on the session
+// row being updated.
+void insert_messages(RowWriter *rows, Datum session_id, const WritableSession &session,
+                     Jsonb *messages, int32 first_snapshot_number, Datum now);
+void count_messages(RowWriter *sessions, int32 added, Datum now);
 
 } // namespace sp

@@ -25,6 +25,7 @@ bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableS
     bool isnull;
     out->latest_state_hash = column_copy(0, 5, &isnull, upper);
     out->latest_fingerprint = column_copy(0, 6, &isnull, upper);
+    out->row = *reinterpret_cast<ItemPointer>(DatumGetPointer(column(0, 7, &isnull)));
     return true;
 }
 

@@ -13,6 +13,7 @@ struct WritableSession {
     int32 message_count;
     Datum latest_state_hash;  // bytea, 0 when the session has no snapshot
     Datum latest_fingerprint; // bytea, 0 when none
+    ItemPointerData row;      // where the locked row is (for row_writer.hpp's update)
 };
 
 // Locks the session's row until the end of the transaction (other sessions are not

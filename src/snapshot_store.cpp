@@ -10,6 +10,7 @@
 #include "jsonb_glue.hpp"
 #include "message_sync.hpp"
 #include "notify.hpp"
+#include "row_writer.hpp"
 #include "session_access.hpp"
 #include "settings.hpp"
 #include "snapshot_storage.hpp"
@@ -61,6 +62,71 @@ void check_size(Datum session_id, int64 size) {
                        settings::max_snapshot_bytes),
               "Keep large artifacts out of the state (store them elsewhere and reference them), "
               "or ask an administrator to raise the limit.");
+}
+
+// Writes the new chain row, the messages the save syncs (may be NULL) and the session's
+// counters without planning a statement (row_writer.hpp), after the session was locked as
+// the caller.
+void write_snapshot(Datum session_id, const WritableSession &session, int32 number, int64 size,
+                    const StoragePlan &storage, Jsonb *state, StateHash hash, Jsonb *metadata,
+                    Jsonb *new_messages, const SaveResult &result) {
+    Datum now = result.created_at;
+    Datum hash_bytes = state_hash_bytea(hash);
+    RowWriter chain;
+    open_row_writer(&chain, chain_table());
+    start_insert(&chain);
+    set_column(&chain, "session_id", session_id);
+    set_column(&chain, "snapshot_number", Int32GetDatum(number));
+    set_column(&chain, "id", result.id);
+    set_column(&chain, "user_id", CStringGetTextDatum(session.user_id));
+    set_column(&chain, "organization_id",
+               session.organization_id ? CStringGetTextDatum(session.organization_id) : (Datum)0,
+               !session.organization_id);
+    set_column(&chain, "created_at", now);
+    set_column(&chain, "snapshot_size", Int64GetDatum(size));
+    set_column(&chain, "stored_bytes", Int64GetDatum(storage.stored_bytes));
+    set_column(&chain, "kind", CStringGetTextDatum(storage.keyframe ? "full" : "delta"));
+    set_column(&chain, "base_number", Int32GetDatum(number - 1), storage.keyframe);
+    set_column(&chain, "state", JsonbPGetDatum(state), !storage.keyframe);
+    set_column(&chain, "delta", JsonbPGetDatum(storage.delta), storage.keyframe);
+    set_column(&chain, "state_hash", hash_bytes);
+    set_column(&chain, "metadata",
+               metadata ? JsonbPGetDatum(metadata)
+                        : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+    insert_row(&chain);
+    close_row_writer(&chain);
+
+    int32 added = new_messages ? JB_ROOT_COUNT(new_messages) : 0;
+    if (added > 0) {
+        RowWriter messages;
+        open_row_writer(&messages, messages_table());
+        insert_messages(&messages, session_id, session, new_messages, number, now);
+        close_row_writer(&messages);
+    }
+
+    RowWriter sessions;
+    open_row_writer(&sessions, sessions_table());
+    start_update(&sessions, const_cast<ItemPointer>(&session.row));
+    bool isnull;
+    auto add = [&](const char *column, int64 amount) {
+        int64 before = DatumGetInt64(current_column(&sessions, column, &isnull));
+        set_column(&sessions, column, Int64GetDatum(before + amount));
+    };
+    int32 count = DatumGetInt32(current_column(&sessions, "snapshot_count", &isnull));
+    set_column(&sessions, "snapshot_count", Int32GetDatum(count + 1));
+    set_column(&sessions, "latest_snapshot_number", Int32GetDatum(number));
+    set_column(&sessions, "last_snapshot_at", now);
+    set_column(&sessions, "latest_snapshot_size", Int64GetDatum(size));
+    add("total_snapshot_size", size);
+    add("stored_bytes", storage.stored_bytes);
+    set_column(&sessions, "latest_state_hash", hash_bytes);
+    set_column(&sessions, "latest_fingerprint", storage.fingerprint);
+    set_column(&sessions, "updated_at", now);
+    if (added > 0)
+        count_messages(&sessions, added, now);
+    update_row(&sessions);
+    close_row_writer(&sessions);
+    CommandCounterIncrement();
 }
 
 } // namespace
@@ -131,45 +197,12 @@ SP_FUNCTION(sp_create_session_snapshot) {
             else
                 new_messages = new_messages_since_snapshot(session_id, state, latest);
         }
-        Datum args[] = {session_id,
-                        Int32GetDatum(number),
-                        CStringGetTextDatum(session.user_id),
-                        session.organization_id ? CStringGetTextDatum(session.organization_id)
-                                                : (Datum)0,
-                        Int64GetDatum(size),
-                        Int64GetDatum(storage.stored_bytes),
-                        CStringGetTextDatum(storage.keyframe ? "full" : "delta"),
-                        Int32GetDatum(latest),
-                        storage.keyframe ? JsonbPGetDatum(state) : (Datum)0,
-                        storage.keyframe ? (Datum)0 : JsonbPGetDatum(storage.delta),
-                        state_hash_bytea(hash),
-                        metadata ? JsonbPGetDatum(metadata)
-                                 : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
-                        storage.fingerprint,
-                        new_messages ? JsonbPGetDatum(new_messages) : (Datum)0,
-                        Int32GetDatum(session.message_count)};
-        char nulls[] = {' ',
-                        ' ',
-                        ' ',
-                        null_flag(!session.organization_id),
-                        ' ',
-                        ' ',
-                        ' ',
-                        null_flag(storage.keyframe),
-                        null_flag(!storage.keyframe),
-                        null_flag(storage.keyframe),
-                        ' ',
-                        ' ',
-                        ' ',
-                        null_flag(!new_messages),
-                        ' '};
-        as_table_owner([&] {
-            run(new_messages ? Sql::SaveSnapshotWithMessages : Sql::SaveSnapshot, args, nulls,
-                false, 1);
-        });
-        bool isnull;
-        result.id = column_copy(0, 1, &isnull, upper);
-        result.created_at = column(0, 2, &isnull);
+        MemoryContext spi = MemoryContextSwitchTo(upper);
+        result.id = random_uuid();
+        result.created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+        MemoryContextSwitchTo(spi);
+        write_snapshot(session_id, session, number, size, storage, state, hash, metadata,
+                       new_messages, result);
         result.created = true;
         result.snapshot_number = number;
         result.kind = storage.keyframe ? "full" : "delta";

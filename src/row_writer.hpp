@@ -1,0 +1,53 @@
+// Writes rows of the extension's tables without planning a statement: heap and index
+// inserts and updates through the executor's own routines for single rows (the ones logical
+// replication applies changes with). create_session_snapshot uses it on its hot path, where
+// a planned statement's start-up, its foreign-key check and its triggers were most of a
+// small save's cost (bench/RESULTS.md).
+//
+// It checks nothing about who may write: call it only after the caller's right to change
+// the session was decided as the caller (lock_session_for_write, through RLS), with that
+// session's row locked until the end of the transaction. No triggers fire on rows written
+// this way: the foreign key to the session holds because its row is locked, and the session
+// row guard exists to stop clients, not the extension. Constraints (NOT NULL, unique
+// indexes) are checked as usual; indexes, TOAST and WAL are maintained as by INSERT/UPDATE.
+#pragma once
+
+#include "pg.hpp"
+
+struct EState;
+struct ResultRelInfo;
+
+namespace sp {
+
+struct RowWriter {
+    Relation rel;
+    EState *estate;
+    ResultRelInfo *result;
+    TupleTableSlot *row;     // the row being written
+    TupleTableSlot *current; // the row an update replaces
+    Datum *values;           // the row being written, one entry per column
+    bool *nulls;
+};
+
+// Opens relid (RowExclusiveLock, kept to the end of the transaction) and its indexes.
+void open_row_writer(RowWriter *w, Oid relid);
+void close_row_writer(RowWriter *w);
+
+// Sets column `name` of the row being written (an error if the table has no such column).
+void set_column(RowWriter *w, const char *name, Datum value, bool isnull = false);
+// Column `name` of the row an update replaces, as fetched by start_update.
+Datum current_column(RowWriter *w, const char *name, bool *isnull);
+
+// Starts a new row, every column NULL.
+void start_insert(RowWriter *w);
+void insert_row(RowWriter *w);
+
+// Starts replacing the row at tid, which this transaction has locked: the row being written
+// starts as a copy of it.
+void start_update(RowWriter *w, ItemPointer tid);
+void update_row(RowWriter *w);
+
+// A new random (version 4) uuid, as gen_random_uuid() makes.
+Datum random_uuid();
+
+} // namespace sp
