@@ -156,27 +156,30 @@ Datum message_metadata(JsonbValue *element) {
 
 } // namespace
 
-void insert_messages(RowWriter *rows, Datum session_id, const WritableSession &session,
-                     Jsonb *messages, int32 first_snapshot_number, Datum now) {
+void insert_messages(Datum session_id, const WritableSession &session, Jsonb *messages,
+                     int32 first_snapshot_number, Datum now) {
+    RowWriter rows;
+    open_row_writer(&rows, messages_table());
     Datum user_id = CStringGetTextDatum(session.user_id);
     Datum organization_id =
         session.organization_id ? CStringGetTextDatum(session.organization_id) : (Datum)0;
     for (int32 i = 0; i < array_length(&messages->root); ++i) {
         JsonbValue *element = getIthJsonbValueFromContainer(&messages->root, i);
         JsonbContainer *message = element->val.binary.data;
-        start_insert(rows);
-        set_column(rows, "id", random_uuid());
-        set_column(rows, "session_id", session_id);
-        set_column(rows, "message_order", Int32GetDatum(session.message_count + i + 1));
-        set_column(rows, "user_id", user_id);
-        set_column(rows, "organization_id", organization_id, !session.organization_id);
-        set_column(rows, "role", message_text(message, "role"));
-        set_column(rows, "content", message_text(message, "content"));
-        set_column(rows, "metadata", message_metadata(element));
-        set_column(rows, "created_at", now);
-        set_column(rows, "first_snapshot_number", Int32GetDatum(first_snapshot_number));
-        insert_row(rows);
+        start_insert(&rows);
+        set_column(&rows, "id", random_uuid());
+        set_column(&rows, "session_id", session_id);
+        set_column(&rows, "message_order", Int32GetDatum(session.message_count + i + 1));
+        set_column(&rows, "user_id", user_id);
+        set_column(&rows, "organization_id", organization_id, !session.organization_id);
+        set_column(&rows, "role", message_text(message, "role"));
+        set_column(&rows, "content", message_text(message, "content"));
+        set_column(&rows, "metadata", message_metadata(element));
+        set_column(&rows, "created_at", now);
+        set_column(&rows, "first_snapshot_number", Int32GetDatum(first_snapshot_number));
+        insert_row(&rows);
     }
+    close_row_writer(&rows);
 }
 
 void count_messages(RowWriter *sessions, int32 added, Datum now) {
@@ -191,13 +194,10 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
     if (count == 0)
         return;
     Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-    RowWriter rows;
-    open_row_writer(&rows, messages_table());
-    insert_messages(&rows, session_id, session, messages, session.latest_snapshot_number + 1, now);
-    close_row_writer(&rows);
+    insert_messages(session_id, session, messages, session.latest_snapshot_number + 1, now);
     RowWriter sessions;
     open_row_writer(&sessions, sessions_table());
-    start_update(&sessions, const_cast<ItemPointer>(&session.row));
+    start_update(&sessions, &session.row);
     count_messages(&sessions, count, now);
     set_column(&sessions, "updated_at", now);
     update_row(&sessions);

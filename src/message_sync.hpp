@@ -20,8 +20,8 @@ MessagesMark messages_mark(Jsonb *state);
 
 // The new elements of `state`'s top-level messages array (checked to be messages), given
 // the previous snapshot's mark (nullptr: no previous snapshot), as a jsonb array; NULL when
-// there are none. The rule is in message_sync.cpp. create_session_snapshot appends them in
-// the statement that saves the snapshot.
+// there are none. The rule is in message_sync.cpp. create_session_snapshot appends them
+// with the snapshot's own rows (insert_messages).
 Jsonb *new_messages_of_state(Jsonb *state, const MessagesMark *previous);
 
 // The same when the previous snapshot has no usable fingerprint: its mark is found by
@@ -42,8 +42,8 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
 // (a checked array) numbered after session.message_count, first in snapshot
 // `first_snapshot_number`, created at `now`; and counts `added` messages on the session
 // row being updated.
-void insert_messages(RowWriter *rows, Datum session_id, const WritableSession &session,
-                     Jsonb *messages, int32 first_snapshot_number, Datum now);
+void insert_messages(Datum session_id, const WritableSession &session, Jsonb *messages,
+                     int32 first_snapshot_number, Datum now);
 void count_messages(RowWriter *sessions, int32 added, Datum now);
 
 } // namespace sp

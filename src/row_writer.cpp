@@ -91,11 +91,12 @@ void insert_row(RowWriter *w) {
     ResetPerTupleExprContext(w->estate);
 }
 
-void start_update(RowWriter *w, ItemPointer tid) {
-    if (!table_tuple_fetch_row_version(w->rel, tid, SnapshotAny, w->current))
+void start_update(RowWriter *w, const ItemPointerData *tid) {
+    ItemPointerData at = *tid;
+    if (!table_tuple_fetch_row_version(w->rel, &at, SnapshotAny, w->current))
         raise(sqlstate::internal_error,
-              psprintf("locked row (%u,%u) of %s is gone", ItemPointerGetBlockNumber(tid),
-                       ItemPointerGetOffsetNumber(tid), RelationGetRelationName(w->rel)));
+              psprintf("locked row (%u,%u) of %s is gone", ItemPointerGetBlockNumber(&at),
+                       ItemPointerGetOffsetNumber(&at), RelationGetRelationName(w->rel)));
     slot_getallattrs(w->current);
     TupleDesc desc = RelationGetDescr(w->rel);
     memcpy(w->values, w->current->tts_values, desc->natts * sizeof(Datum));

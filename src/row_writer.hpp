@@ -44,7 +44,7 @@ void insert_row(RowWriter *w);
 
 // Starts replacing the row at tid, which this transaction has locked: the row being written
 // starts as a copy of it.
-void start_update(RowWriter *w, ItemPointer tid);
+void start_update(RowWriter *w, const ItemPointerData *tid);
 void update_row(RowWriter *w);
 
 // A new random (version 4) uuid, as gen_random_uuid() makes.

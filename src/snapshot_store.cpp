@@ -97,16 +97,12 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     close_row_writer(&chain);
 
     int32 added = new_messages ? JB_ROOT_COUNT(new_messages) : 0;
-    if (added > 0) {
-        RowWriter messages;
-        open_row_writer(&messages, messages_table());
-        insert_messages(&messages, session_id, session, new_messages, number, now);
-        close_row_writer(&messages);
-    }
+    if (added > 0)
+        insert_messages(session_id, session, new_messages, number, now);
 
     RowWriter sessions;
     open_row_writer(&sessions, sessions_table());
-    start_update(&sessions, const_cast<ItemPointer>(&session.row));
+    start_update(&sessions, &session.row);
     bool isnull;
     auto add = [&](const char *column, int64 amount) {
         int64 before = DatumGetInt64(current_column(&sessions, column, &isnull));
