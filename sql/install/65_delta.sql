@@ -19,13 +19,26 @@ CREATE FUNCTION @extschema@.jsonb_state_hash(state jsonb) RETURNS bytea
 COMMENT ON FUNCTION @extschema@.jsonb_state_hash(jsonb) IS
     'The 16-byte hash (XXH3-128 of the jsonb binary form) used for change detection and restore checks';
 
--- Payloads compress with lz4 where the server has it (pglz otherwise). Deltas are small:
--- a low toast_tuple_target lets TOAST compress them too, not only the keyframes.
+-- Payloads compress with lz4 where the server has it (pglz otherwise): the chain's states
+-- and deltas, message texts (a save stores each new message once more; pglz on them cost a
+-- save at turn 10 more than the rest of its writes) and the sessions' text and JSON.
+-- Deltas are small: a low toast_tuple_target lets TOAST compress them too, not only the
+-- keyframes.
 DO $$
 BEGIN
-    ALTER TABLE @extschema@.session_snapshot_chain ALTER COLUMN state SET COMPRESSION lz4;
-    ALTER TABLE @extschema@.session_snapshot_chain ALTER COLUMN delta SET COMPRESSION lz4;
+    ALTER TABLE @extschema@.session_snapshot_chain
+        ALTER COLUMN state SET COMPRESSION lz4,
+        ALTER COLUMN delta SET COMPRESSION lz4,
+        ALTER COLUMN metadata SET COMPRESSION lz4;
+    ALTER TABLE @extschema@.session_messages
+        ALTER COLUMN content SET COMPRESSION lz4,
+        ALTER COLUMN metadata SET COMPRESSION lz4;
+    ALTER TABLE @extschema@.free_agent_sessions
+        ALTER COLUMN description SET COMPRESSION lz4,
+        ALTER COLUMN current_state SET COMPRESSION lz4,
+        ALTER COLUMN memory_summary SET COMPRESSION lz4,
+        ALTER COLUMN metadata SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
-    RAISE NOTICE 'lz4 is not available on this server: snapshot payloads use pglz';
+    RAISE NOTICE 'lz4 is not available on this server: payloads use pglz';
 END $$;
 ALTER TABLE @extschema@.session_snapshot_chain SET (toast_tuple_target = 256);
