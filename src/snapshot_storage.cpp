@@ -52,14 +52,19 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
         fingerprint::Print next;
         bool have_members = false;
         if (!keyframe) {
+            // What the keyframe rule still allows this delta (the deltas since the keyframe
+            // may add up to its size).
+            uint64_t budget = before.keyframe_bytes > before.delta_bytes_since
+                                  ? before.keyframe_bytes - before.delta_bytes_since
+                                  : 0;
             delta::Arena arena;
-            jsonb::Node d = fingerprint::delta_from(before.members,
-                                                    root_container(state, sqlstate::data_corrupted),
-                                                    &next.members, arena);
+            std::optional<jsonb::Node> d = fingerprint::delta_from(
+                before.members, root_container(state, sqlstate::data_corrupted), &next.members,
+                arena, budget);
             have_members = true;
-            std::string encoded = jsonb::encode(d);
+            std::string encoded = d ? jsonb::encode(*d) : std::string();
             uint64_t delta_bytes = encoded.size();
-            if (before.delta_bytes_since + delta_bytes <= before.keyframe_bytes) {
+            if (d && delta_bytes <= budget) {
                 next.keyframe_number = before.keyframe_number;
                 next.keyframe_bytes = before.keyframe_bytes;
                 next.deltas_since = before.deltas_since + 1;

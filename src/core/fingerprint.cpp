@@ -23,10 +23,12 @@ uint64_t hash_value(const Value &v) {
 }
 
 // A running hash over an array's elements; *at_mark receives the hash after `mark`
-// elements (when mark <= size).
-uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark) {
+// elements (when mark <= size) and *bytes_after_mark the length of the elements after them.
+uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark,
+                    uint64_t *bytes_after_mark = nullptr) {
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
+    uint64_t after = 0;
     for (uint32_t i = 0; i < array.size(); ++i) {
         if (i == mark && at_mark)
             *at_mark = XXH3_64bits_digest(&state);
@@ -34,7 +36,11 @@ uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark) {
         uint32_t head[2] = {static_cast<uint32_t>(e.type), e.length};
         XXH3_64bits_update(&state, head, sizeof head);
         XXH3_64bits_update(&state, e.data, e.length);
+        if (i >= mark)
+            after += e.length;
     }
+    if (bytes_after_mark)
+        *bytes_after_mark = after;
     uint64_t full = XXH3_64bits_digest(&state);
     if (mark == array.size() && at_mark)
         *at_mark = full;
@@ -176,8 +182,28 @@ MessagesMark messages_mark(const Value &root) {
 
 namespace {
 
+// What a patch adds to the delta's jsonb at least, besides the values it copies: its entry in
+// the patched object (two JEntries and the key), and for a replacement or an append the
+// one-member object around it ({"r": v} or {"a": [...]}: a header, two JEntries, the key).
+constexpr uint64_t entry_bytes = 8;
+constexpr uint64_t wrapper_bytes = 13;
+constexpr uint64_t array_header_bytes = 4;
+
 struct PrintDiffer {
     delta::Arena &arena;
+    uint64_t max_bytes;
+    uint64_t floor = 0; // what the delta's encoding takes at least, so far
+
+    bool over_budget() const { return floor > max_bytes; }
+
+    // Adds a member's patch, unless the delta is already known not to fit.
+    template <typename MakePatch>
+    void patch(std::vector<std::pair<std::string_view, Node>> *patched, std::string_view key,
+               uint64_t bytes, MakePatch make) {
+        floor += key.size() + entry_bytes + bytes;
+        if (!over_budget())
+            patched->emplace_back(key, make());
+    }
 
     // The patch of one object, and its members' fingerprint; depth 1 = the root object.
     Node object(const std::vector<Member> &old, const Container &next, int depth,
@@ -205,6 +231,8 @@ struct PrintDiffer {
                 ++i;
             ++j;
         }
+        if (over_budget())
+            return Node{};
         return delta::object_patch(std::move(patched), std::move(removed));
     }
 
@@ -219,16 +247,19 @@ struct PrintDiffer {
             Container c(v, "XX001");
             m.kind = Kind::Array;
             m.count = c.size();
-            uint64_t prefix = 0;
+            uint64_t prefix = 0, appended_bytes = 0;
             bool can_append = before && before->kind == Kind::Array && before->count <= c.size();
-            m.hash = hash_array(c, can_append ? before->count : 0, can_append ? &prefix : nullptr);
+            m.hash = hash_array(c, can_append ? before->count : 0, can_append ? &prefix : nullptr,
+                                &appended_bytes);
             if (before && before->kind == Kind::Array && before->hash == m.hash &&
                 before->count == m.count)
                 return m;
             if (can_append && prefix == before->hash)
-                patched->emplace_back(key, delta::append_elements(c, before->count));
+                patch(patched, key, wrapper_bytes + array_header_bytes + appended_bytes,
+                      [&] { return delta::append_elements(c, before->count); });
             else
-                patched->emplace_back(key, delta::replace_with(v));
+                patch(patched, key, wrapper_bytes + v.length,
+                      [&] { return delta::replace_with(v); });
             return m;
         }
         m.hash = hash_value(v);
@@ -241,26 +272,31 @@ struct PrintDiffer {
             }
             if (before && before->kind == Kind::ObjectWithMembers) {
                 Node sub = object(before->members, c, depth + 1, &m.members);
-                patched->emplace_back(key, std::move(sub));
+                patch(patched, key, 0, [&] { return std::move(sub); });
             } else {
                 m.members = members_of(c, depth + 1);
-                patched->emplace_back(key, delta::replace_with(v));
+                patch(patched, key, wrapper_bytes + v.length,
+                      [&] { return delta::replace_with(v); });
             }
             return m;
         }
         m.kind = is_object ? Kind::Object : Kind::Scalar;
         if (!before || before->kind != m.kind || before->hash != m.hash)
-            patched->emplace_back(key, delta::replace_with(v));
+            patch(patched, key, wrapper_bytes + v.length, [&] { return delta::replace_with(v); });
         return m;
     }
 };
 
 } // namespace
 
-Node delta_from(const std::vector<Member> &previous, const Container &next_root,
-                std::vector<Member> *next_members, delta::Arena &arena) {
-    PrintDiffer differ{arena};
-    return differ.object(previous, next_root, 1, next_members);
+std::optional<Node> delta_from(const std::vector<Member> &previous, const Container &next_root,
+                               std::vector<Member> *next_members, delta::Arena &arena,
+                               uint64_t max_bytes) {
+    PrintDiffer differ{arena, max_bytes};
+    Node d = differ.object(previous, next_root, 1, next_members);
+    if (differ.over_budget())
+        return std::nullopt;
+    return d;
 }
 
 } // namespace sp::fingerprint

@@ -13,6 +13,7 @@
 #include "core/state_hash.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,7 +62,13 @@ std::vector<Member> members_of(const jsonb::Container &root_object);
 // fingerprint alone, and the members' fingerprint of next_root. Members whose hash is
 // unchanged cost nothing; an array whose old elements are a prefix costs its new elements;
 // objects one level down are patched key by key; anything else is replaced.
-jsonb::Node delta_from(const std::vector<Member> &previous, const jsonb::Container &next_root,
-                       std::vector<Member> *next_members, delta::Arena &arena);
+// When the delta's encoding is known to exceed `max_bytes` (the values it copies and their
+// entries add up to more), no delta is built and the result is empty; *next_members is
+// complete either way. A save passes what the keyframe rule still allows, so a state that changed
+// everywhere costs its hashes, not a delta that is thrown away.
+std::optional<jsonb::Node> delta_from(const std::vector<Member> &previous,
+                                      const jsonb::Container &next_root,
+                                      std::vector<Member> *next_members, delta::Arena &arena,
+                                      uint64_t max_bytes);
 
 } // namespace sp::fingerprint

@@ -29,11 +29,22 @@ std::string agent_state(Builder &b, int turns, int memory_seed) {
                                 {"turn", b.num(turns)}}));
 }
 
+constexpr uint64_t no_limit = UINT64_MAX;
+
 std::string delta_between(const std::string &before, const std::string &after) {
     delta::Arena arena;
     std::vector<fingerprint::Member> next;
-    return jsonb::encode(fingerprint::delta_from(fingerprint::members_of(root_container(before)),
-                                                 root_container(after), &next, arena));
+    std::optional<jsonb::Node> d =
+        fingerprint::delta_from(fingerprint::members_of(root_container(before)),
+                                root_container(after), &next, arena, no_limit);
+    EXPECT_TRUE(d.has_value());
+    std::string encoded = d ? jsonb::encode(*d) : std::string();
+    // the budget check never refuses a delta that fits: its floor is at most the encoding
+    delta::Arena again;
+    EXPECT_TRUE(fingerprint::delta_from(fingerprint::members_of(root_container(before)),
+                                        root_container(after), &next, again, encoded.size())
+                    .has_value());
+    return encoded;
 }
 
 } // namespace
@@ -90,4 +101,37 @@ TEST(Fingerprint, RewrittenAndRemovedMembersAreCaught) {
     std::string d = delta_between(before, after);
     std::vector<jsonb::Value> chain{root(d)};
     EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
+}
+
+// A save gives the delta a budget (what the keyframe rule still allows): past it, the delta
+// is not built, but the new state's fingerprint is still complete.
+TEST(Fingerprint, ADeltaOverItsBudgetIsNotBuilt) {
+    Builder b;
+    std::string before = agent_state(b, 10, 0);
+    std::string after = agent_state(b, 12, 3);
+    std::string fits = delta_between(before, after);
+    std::vector<fingerprint::Member> expected = fingerprint::members_of(root_container(after));
+    fingerprint::Print expected_print;
+    expected_print.members = expected;
+
+    for (uint64_t budget : {uint64_t{0}, uint64_t{100}, uint64_t{fits.size() / 2}}) {
+        delta::Arena arena;
+        std::vector<fingerprint::Member> next;
+        std::optional<jsonb::Node> d =
+            fingerprint::delta_from(fingerprint::members_of(root_container(before)),
+                                    root_container(after), &next, arena, budget);
+        EXPECT_FALSE(d.has_value()) << "budget " << budget;
+        fingerprint::Print print;
+        print.members = next;
+        EXPECT_EQ(fingerprint::serialize(print), fingerprint::serialize(expected_print))
+            << "budget " << budget;
+    }
+    // a budget the delta fits in builds exactly the unlimited delta
+    delta::Arena arena;
+    std::vector<fingerprint::Member> next;
+    std::optional<jsonb::Node> d =
+        fingerprint::delta_from(fingerprint::members_of(root_container(before)),
+                                root_container(after), &next, arena, fits.size());
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(jsonb::encode(*d), fits);
 }
