@@ -15,12 +15,40 @@ namespace sp {
 
 namespace {
 
+bool is_column(TupleDesc desc, int i, const char *name) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    return !att->attisdropped && strcmp(NameStr(att->attname), name) == 0;
+}
+
+// Where a (table, column name) was found last. A save sets some forty columns by name and
+// scanning the descriptor for each was 3% of a small save. Callers pass string literals,
+// so the name's address identifies it; a hint is checked against the descriptor before it
+// is used, so a column dropped and added again is simply looked up again.
+struct ColumnHint {
+    Oid relid;
+    const char *name;
+    int index;
+};
+constexpr size_t hint_slots = 128;
+ColumnHint hints[hint_slots];
+
+ColumnHint &hint_for(Oid relid, const char *name) {
+    size_t h = (reinterpret_cast<uintptr_t>(name) >> 3) * 31 + relid;
+    return hints[h % hint_slots];
+}
+
 int column_index(RowWriter *w, const char *name) {
     TupleDesc desc = RelationGetDescr(w->rel);
+    Oid relid = RelationGetRelid(w->rel);
+    ColumnHint &hint = hint_for(relid, name);
+    if (hint.name == name && hint.relid == relid && hint.index < desc->natts &&
+        is_column(desc, hint.index, name))
+        return hint.index;
     for (int i = 0; i < desc->natts; i++) {
-        Form_pg_attribute att = TupleDescAttr(desc, i);
-        if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+        if (is_column(desc, i, name)) {
+            hint = {relid, name, i};
             return i;
+        }
     }
     raise(sqlstate::internal_error,
           psprintf("session_persist's table %s has no column %s", RelationGetRelationName(w->rel),
@@ -109,10 +137,33 @@ void update_row(RowWriter *w) {
     ResetPerTupleExprContext(w->estate);
 }
 
+namespace {
+
+// Strong random bytes drawn a kilobyte at a time: each pg_strong_random call costs a round of
+// OpenSSL's generator whatever its size (8k instructions), and a save draws a uuid for its
+// chain row and one per synced message. Per process; never shared, never reused.
+struct RandomPool {
+    uint8 bytes[1024];
+    size_t used = sizeof bytes;
+};
+RandomPool pool;
+
+void take_random(uint8 *out, size_t n) {
+    if (sizeof pool.bytes - pool.used < n) {
+        if (!pg_strong_random(pool.bytes, sizeof pool.bytes))
+            raise(sqlstate::internal_error, "could not generate a random uuid");
+        pool.used = 0;
+    }
+    memcpy(out, pool.bytes + pool.used, n);
+    memset(pool.bytes + pool.used, 0, n);
+    pool.used += n;
+}
+
+} // namespace
+
 Datum random_uuid() {
     pg_uuid_t *uuid = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
-    if (!pg_strong_random(uuid->data, UUID_LEN))
-        raise(sqlstate::internal_error, "could not generate a random uuid");
+    take_random(uuid->data, UUID_LEN);
     uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40; // version 4
     uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80; // RFC 4122 variant
     return UUIDPGetDatum(uuid);
