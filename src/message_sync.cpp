@@ -196,13 +196,9 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
     Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
     insert_messages(session_id, session, messages, session.latest_snapshot_number + 1, now);
     RowWriter sessions;
-    open_row_writer(&sessions, sessions_table());
-    start_update(&sessions, &session.row);
+    start_session_update(&sessions, session);
     count_messages(&sessions, count, now);
-    set_column(&sessions, "updated_at", now);
-    update_row(&sessions);
-    close_row_writer(&sessions);
-    CommandCounterIncrement();
+    finish_session_update(&sessions, now);
     notify_session_event(session_id, session.user_id, "messages", session.message_count + count);
 }
 

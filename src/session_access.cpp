@@ -1,7 +1,9 @@
 #include "session_access.hpp"
 
+#include "catalog.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "row_writer.hpp"
 #include "spi_util.hpp"
 
 namespace sp {
@@ -49,6 +51,18 @@ int32 require_visible_session(Datum session_id) {
     if (SPI_processed == 0)
         raise_session_not_found(session_id);
     return column_int32(0, 2);
+}
+
+void start_session_update(RowWriter *w, const WritableSession &session) {
+    open_row_writer(w, sessions_table());
+    start_update(w, &session.row);
+}
+
+void finish_session_update(RowWriter *w, Datum now) {
+    set_column(w, "updated_at", now);
+    update_row(w);
+    close_row_writer(w);
+    CommandCounterIncrement();
 }
 
 } // namespace sp

@@ -6,6 +6,8 @@
 
 namespace sp {
 
+struct RowWriter;
+
 struct WritableSession {
     char *user_id;         // owner (copied to chain and message rows)
     char *organization_id; // may be NULL
@@ -24,6 +26,13 @@ WritableSession lock_session_for_write(Datum session_id, MemoryContext upper);
 // (with skip_locked) instead of waiting for a session another transaction has locked.
 bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out,
                                 bool skip_locked = false);
+
+// A new version of the session row locked by lock_session_for_write, written directly
+// (row_writer.hpp): start_session_update opens the table and starts from the locked row; the
+// caller sets the columns it changes; finish_session_update sets updated_at to `now`, writes
+// the row and makes it visible to the rest of the statement.
+void start_session_update(RowWriter *w, const WritableSession &session);
+void finish_session_update(RowWriter *w, Datum now);
 
 // The latest snapshot number of a session the caller can see; P0002 otherwise.
 int32 require_visible_session(Datum session_id);

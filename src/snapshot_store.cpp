@@ -101,8 +101,7 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
         insert_messages(session_id, session, new_messages, number, now);
 
     RowWriter sessions;
-    open_row_writer(&sessions, sessions_table());
-    start_update(&sessions, &session.row);
+    start_session_update(&sessions, session);
     bool isnull;
     auto add = [&](const char *column, int64 amount) {
         int64 before = DatumGetInt64(current_column(&sessions, column, &isnull));
@@ -117,12 +116,9 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     add("stored_bytes", storage.stored_bytes);
     set_column(&sessions, "latest_state_hash", hash_bytes);
     set_column(&sessions, "latest_fingerprint", storage.fingerprint);
-    set_column(&sessions, "updated_at", now);
     if (added > 0)
         count_messages(&sessions, added, now);
-    update_row(&sessions);
-    close_row_writer(&sessions);
-    CommandCounterIncrement();
+    finish_session_update(&sessions, now);
 }
 
 } // namespace
