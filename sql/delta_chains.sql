@@ -101,12 +101,15 @@ SELECT * FROM verify_session('00000000-0000-0000-0000-0000000000d1');
 DELETE FROM free_agent_sessions;
 
 -- Payload columns compress with lz4 where the server has it (pglz otherwise): the chain's
--- states and deltas, message texts and every JSON or text payload of a session.
+-- states, deltas and metadata, message texts and metadata, the sessions' longer text and JSON.
 SELECT c.relname, a.attname,
        a.attcompression = CASE WHEN 'lz4' = ANY (s.enumvals) THEN 'l' ELSE 'p' END AS lz4_where_available
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid,
        (SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression') s
- WHERE c.relname IN ('free_agent_sessions', 'session_snapshot_chain', 'session_messages')
-   AND c.relnamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'session_persist')
-   AND a.attnum > 0 AND NOT a.attisdropped AND a.attcompression <> ''
+ WHERE c.relnamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'session_persist')
+   AND (c.relname, a.attname) IN (('session_snapshot_chain', 'state'), ('session_snapshot_chain', 'delta'),
+                                  ('session_snapshot_chain', 'metadata'), ('session_messages', 'content'),
+                                  ('session_messages', 'metadata'), ('free_agent_sessions', 'description'),
+                                  ('free_agent_sessions', 'current_state'), ('free_agent_sessions', 'memory_summary'),
+                                  ('free_agent_sessions', 'metadata'))
  ORDER BY c.relname, a.attnum;

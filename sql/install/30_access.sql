@@ -4,7 +4,8 @@
 -- session row, and a (SELECT ...) would cost it an init-plan per call at executor start-up
 -- (16k of a small save's 490k instructions, bench/lib/profile-save); the functions cache
 -- the parsed claims, so the per-row calls of a listing stay cheap. The chain's and the
--- messages' policies keep (SELECT ...): those are read a thousand rows at a time. The chain
+-- messages' policies keep (SELECT ...) for the owner's test: those are read a thousand rows
+-- at a time (their EXISTS still runs the sessions' policy, per row, for others' rows). The chain
 -- and the messages have SELECT policies only: no client can insert, update or delete them
 -- directly, whatever it was granted. The extension's functions check ownership as the
 -- caller, then write those rows as the tables' owner.

@@ -21,7 +21,8 @@ COMMENT ON FUNCTION @extschema@.jsonb_state_hash(jsonb) IS
 
 -- Payloads compress with lz4 where the server has it (pglz otherwise): the chain's states
 -- and deltas, message texts (a save stores each new message once more; pglz on them cost a
--- save at turn 10 more than the rest of its writes) and the sessions' text and JSON.
+-- save at turn 10 more than the rest of its writes) and the sessions' longer text and JSON.
+-- Without lz4 they are set to pglz explicitly, whatever default_toast_compression says.
 -- Deltas are small: a low toast_tuple_target lets TOAST compress them too, not only the
 -- keyframes.
 DO $$
@@ -40,5 +41,17 @@ BEGIN
         ALTER COLUMN metadata SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
     RAISE NOTICE 'lz4 is not available on this server: payloads use pglz';
+    ALTER TABLE @extschema@.session_snapshot_chain
+        ALTER COLUMN state SET COMPRESSION pglz,
+        ALTER COLUMN delta SET COMPRESSION pglz,
+        ALTER COLUMN metadata SET COMPRESSION pglz;
+    ALTER TABLE @extschema@.session_messages
+        ALTER COLUMN content SET COMPRESSION pglz,
+        ALTER COLUMN metadata SET COMPRESSION pglz;
+    ALTER TABLE @extschema@.free_agent_sessions
+        ALTER COLUMN description SET COMPRESSION pglz,
+        ALTER COLUMN current_state SET COMPRESSION pglz,
+        ALTER COLUMN memory_summary SET COMPRESSION pglz,
+        ALTER COLUMN metadata SET COMPRESSION pglz;
 END $$;
 ALTER TABLE @extschema@.session_snapshot_chain SET (toast_tuple_target = 256);
