@@ -127,3 +127,19 @@ SELECT user_id, organization_id FROM session_snapshot_chain
 DELETE FROM free_agent_sessions;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM regress_sp_authenticated, regress_sp_anon, regress_sp_service;
 DROP ROLE regress_sp_alice, regress_sp_bob, regress_sp_authenticated, regress_sp_anon, regress_sp_service;
+
+-- SPEC.md: policies call the identity functions as (select ...), evaluated once per
+-- statement, and every policy column is the leading column of an index. Lists policies that
+-- call one directly (none) and policy columns no index leads with (none).
+SELECT tablename, policyname AS calls_identity_directly
+  FROM pg_policies, LATERAL (SELECT coalesce(qual, '') || ' ' || coalesce(with_check, '') AS expr) e
+ WHERE schemaname = 'public'
+   AND regexp_replace(expr, 'SELECT ([a-z_]+\.)?current_(user|organization)_id\(\) AS', '', 'g')
+       ~ 'current_(user|organization)_id\(\)';
+SELECT DISTINCT c.relname, a.attname AS policy_column_without_index
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_attribute a ON a.attrelid = p.polrelid AND a.attnum > 0
+ WHERE c.relnamespace = 'public'::regnamespace
+   AND (pg_get_expr(p.polqual, p.polrelid) ~ ('\m' || a.attname || '\M')
+        OR pg_get_expr(p.polwithcheck, p.polrelid) ~ ('\m' || a.attname || '\M'))
+   AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = p.polrelid AND i.indkey[0] = a.attnum);

@@ -15,9 +15,8 @@ const char *claims_setting() {
     return (claims && claims[0] != '\0') ? claims : nullptr;
 }
 
-// Parsing the claims once per distinct value: the sessions' policies call these for every
-// row they look at (30_access.sql), so with claims a call is a string comparison and a member
-// lookup (without them, the role's name from the syscache).
+// Parsing the claims once per distinct value: policies call these once per statement, but a
+// statement may call them through several policies.
 struct ParsedClaims {
     char *text;
     Jsonb *claims;
