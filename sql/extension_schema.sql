@@ -23,6 +23,43 @@ SELECT count(*) AS decoy_rows FROM decoy.session_snapshot_chain;
 
 RESET search_path;
 DROP SCHEMA decoy CASCADE;
+
+-- Operators a caller puts ahead of pg_catalog on its search_path are never used by the
+-- extension's queries, some of which run as the tables' owner: a role that could get its
+-- own code run that way could make itself superuser.
+CREATE ROLE regress_sp_mallory;
+CREATE SCHEMA evil AUTHORIZATION regress_sp_mallory;
+GRANT USAGE ON SCHEMA agents TO regress_sp_mallory;
+SET ROLE regress_sp_mallory;
+CREATE FUNCTION evil.int4_le(a int4, b int4) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE WARNING 'mallory''s <= ran as %', CASE WHEN current_user = 'regress_sp_mallory' THEN 'mallory' ELSE 'another role' END;
+  RETURN a OPERATOR(pg_catalog.<=) b;
+END $$;
+CREATE OPERATOR evil.<= (LEFTARG = int4, RIGHTARG = int4, FUNCTION = evil.int4_le);
+CREATE FUNCTION evil.uuid_eq(a uuid, b uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE WARNING 'mallory''s = ran as %', CASE WHEN current_user = 'regress_sp_mallory' THEN 'mallory' ELSE 'another role' END;
+  RETURN a OPERATOR(pg_catalog.=) b;
+END $$;
+CREATE OPERATOR evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = evil.uuid_eq);
+SET search_path = evil, pg_catalog;
+SELECT 1 <= 2 AS mallorys_own_query_uses_it;
+SELECT id AS mallory_session FROM agents.create_session('mallory') \gset
+SELECT snapshot_number FROM agents.create_session_snapshot(:'mallory_session', '{"messages": [{"role": "user", "content": "a"}]}');
+SELECT snapshot_number FROM agents.create_session_snapshot(:'mallory_session', '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}');
+SELECT snapshot_number FROM agents.create_session_snapshot(:'mallory_session', '{"messages": [], "n": 3}');
+SELECT agents.cleanup_old_snapshots(:'mallory_session', 1) AS deleted;
+SELECT agents.cleanup_old_snapshots(NULL, 1) AS deleted_everywhere;
+SELECT agents.get_latest_snapshot(:'mallory_session');
+SELECT snapshot_number FROM agents.get_snapshot(:'mallory_session', 3);
+SELECT count(*) AS problems FROM agents.verify_session(:'mallory_session');
+RESET search_path;
+RESET ROLE;
+DROP SCHEMA evil CASCADE;
+DELETE FROM agents.free_agent_sessions WHERE name = 'mallory';
+REVOKE USAGE ON SCHEMA agents FROM regress_sp_mallory;
+DROP ROLE regress_sp_mallory;
 DROP EXTENSION session_persist;
 DROP SCHEMA agents;
 CREATE EXTENSION session_persist;

@@ -23,7 +23,8 @@ struct QueryText {
     Oid argtypes[16];
 };
 
-// Indexed by Sql. Every object is schema-qualified; nothing depends on search_path.
+// Indexed by Sql. Tables are schema-qualified; operators and functions resolve with
+// search_path = pg_catalog, pg_temp, which sp::run sets (spi_util.cpp).
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row.

@@ -2,8 +2,19 @@
 
 namespace sp {
 
+// The extension's queries name its tables by schema, but their operators and functions
+// (=, <=, count ...) are found on search_path, and several queries run as the tables' owner
+// (as_table_owner): an operator a caller put ahead of pg_catalog would run with the owner's
+// rights. So each query is prepared and run with search_path = pg_catalog, pg_temp; the plan
+// cache, which re-plans when search_path differs from the one a plan was made with, then
+// never re-plans under the caller's. The caller's setting is back when the query ends, or
+// with the (sub)transaction's abort on an error.
 int run(Sql q, Datum *values, const char *nulls, bool read_only, long max_rows) {
+    int level = NewGUCNestLevel();
+    set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                      GUC_ACTION_SAVE, true, 0, false);
     int rc = SPI_execute_plan(plan(q), values, nulls, read_only, max_rows);
+    AtEOXact_GUC(true, level);
     if (rc < 0)
         elog(ERROR, "session_persist: query %d failed: %s", static_cast<int>(q),
              SPI_result_code_string(rc));
