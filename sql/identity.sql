@@ -46,6 +46,27 @@ SELECT current_user_id(), current_organization_id();
 ROLLBACK;
 RESET session_persist.organization_id;
 
+-- A caller with no identity (a JWT without sub) has no organization either, whatever its
+-- claims or the setting say: it sees public sessions only.
+SET session_persist.organization_id = 'org-from-setting';
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"role":"anon","org_id":"org-a"}', true);
+SELECT current_user_id() IS NULL AS anonymous, current_organization_id() IS NULL AS no_organization;
+ROLLBACK;
+RESET session_persist.organization_id;
+
+-- The setting names an organization for a role: only a superuser (or ALTER ROLE/DATABASE
+-- ... SET) sets it, so a client cannot join an organization by saying so.
+\i test/sql/refusal.sql
+CREATE ROLE regress_sp_claimer;
+SET ROLE regress_sp_claimer;
+SELECT pg_temp.refusal($$SET session_persist.organization_id = 'acme'$$);
+RESET ROLE;
+ALTER ROLE regress_sp_claimer SET session_persist.organization_id = 'acme';
+SELECT rolname, setconfig FROM pg_db_role_setting JOIN pg_roles r ON r.oid = setrole
+ WHERE rolname = 'regress_sp_claimer';
+DROP ROLE regress_sp_claimer;
+
 -- Malformed claims are an error, not an identity.
 BEGIN;
 SELECT set_config('request.jwt.claims', 'not json', true);

@@ -79,8 +79,11 @@ SP_FUNCTION(sp_current_user_id) {
     return text_or_null(fcinfo, sp::caller_user_id());
 }
 
-// The JWT's org_id (or app_metadata.org_id), else session_persist.organization_id.
+// The JWT's org_id (or app_metadata.org_id), else session_persist.organization_id; NULL for
+// a caller with no identity (a JWT without sub), who sees public sessions only.
 SP_FUNCTION(sp_current_organization_id) {
+    if (!sp::caller_user_id())
+        PG_RETURN_NULL();
     if (const char *claims = claims_setting()) {
         JsonbContainer *root = &claims_jsonb(claims)->root;
         if (text *org = member_text(root, "org_id"))

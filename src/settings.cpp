@@ -43,7 +43,9 @@ void _PG_init(void) {
                              nullptr);
     DefineCustomStringVariable(
         "session_persist.organization_id", "Organization of callers whose JWT carries none.",
-        nullptr, &organization_id, nullptr, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+        "Only a superuser (or ALTER ROLE/DATABASE ... SET) may set it: it grants read access "
+        "to the organization's shared sessions.",
+        &organization_id, nullptr, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 #if PG_VERSION_NUM >= 150000
     MarkGUCPrefixReserved("session_persist");
 #else
