@@ -56,14 +56,14 @@ SELECT count(*) FROM generate_series(1, 5) g,
 SELECT cleanup_old_snapshots('00000000-0000-0000-0000-0000000a0001', 4);
 RESET ROLE;
 
+SET session_persist.organization_id = 'org-b'; -- superuser-set: a role cannot name its organization
 SET ROLE bob;
-SET session_persist.organization_id = 'org-b';
 INSERT INTO free_agent_sessions (id, name, visibility) VALUES
   ('00000000-0000-0000-0000-0000000b0001', 'team plan', 'organization');
 SELECT count(*) FROM generate_series(1, 3) g,
   LATERAL create_session_snapshot('00000000-0000-0000-0000-0000000b0001', jsonb_build_object('step', g, 'nested', jsonb_build_object('a', jsonb_build_array(1, 2.5, true, null))));
-RESET session_persist.organization_id;
 RESET ROLE;
+RESET session_persist.organization_id;
 
 BEGIN;
 SET LOCAL ROLE authenticated;
@@ -88,7 +88,7 @@ COMMIT;
 my %callers = (
 	superuser => '',
 	alice     => 'SET ROLE alice;',
-	bob       => 'SET ROLE bob; SET session_persist.organization_id = \'org-b\';',
+	bob       => 'SET session_persist.organization_id = \'org-b\'; SET ROLE bob;',
 	user1     => q{SET ROLE authenticated; SET request.jwt.claims = '{"sub":"user-1","org_id":"org-a"}';},
 	user3_org => q{SET ROLE authenticated; SET request.jwt.claims = '{"sub":"user-3","org_id":"org-b"}';},
 	anonymous => q{SET ROLE anon; SET request.jwt.claims = '{"role":"anon"}';},
