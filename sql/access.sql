@@ -102,6 +102,10 @@ SELECT pg_temp.refusal($$UPDATE free_agent_sessions SET organization_id = 'org-b
 -- UPDATE and DELETE of chain rows find nothing to change.
 WITH changed AS (UPDATE session_snapshot_chain SET state = '{"forged":true}' RETURNING 1) SELECT count(*) AS updated FROM changed;
 WITH removed AS (DELETE FROM session_snapshot_chain RETURNING 1) SELECT count(*) AS deleted FROM removed;
+-- TRUNCATE, which row-level security does not cover, is refused on all three tables.
+SELECT pg_temp.refusal($$TRUNCATE session_snapshot_chain$$);
+SELECT pg_temp.refusal($$TRUNCATE session_messages$$);
+SELECT pg_temp.refusal($$TRUNCATE free_agent_sessions CASCADE$$);
 SELECT get_latest_snapshot('00000000-0000-0000-0000-000000001001')->>'owner' AS intact;
 -- The owner flips visibility: now the private session is public.
 UPDATE free_agent_sessions SET visibility = 'public' WHERE id = '00000000-0000-0000-0000-000000001001';

@@ -52,3 +52,25 @@ REVOKE ALL ON FUNCTION @extschema@.guard_session_row() FROM PUBLIC;
 CREATE TRIGGER guard_session_row
     BEFORE INSERT OR UPDATE ON @extschema@.free_agent_sessions
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_session_row();
+
+-- Row-level security does not cover TRUNCATE, and gateways grant ALL on new tables (Supabase's
+-- default privileges): a client could empty every user's chain. Only roles that own the
+-- tables (or superusers) may truncate them.
+CREATE FUNCTION @extschema@.refuse_client_truncate() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
+        RAISE EXCEPTION 'TRUNCATE of %.% is refused', TG_TABLE_SCHEMA, TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Row-level security does not apply to TRUNCATE, so only the tables'' owner may use it.',
+                  HINT = 'Delete your sessions (their snapshots and messages go with them), or prune with cleanup_old_snapshots.';
+    END IF;
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION @extschema@.refuse_client_truncate() FROM PUBLIC;
+CREATE TRIGGER refuse_client_truncate BEFORE TRUNCATE ON @extschema@.free_agent_sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_client_truncate();
+CREATE TRIGGER refuse_client_truncate BEFORE TRUNCATE ON @extschema@.session_snapshot_chain
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_client_truncate();
+CREATE TRIGGER refuse_client_truncate BEFORE TRUNCATE ON @extschema@.session_messages
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_client_truncate();
