@@ -95,6 +95,14 @@ DO $$ BEGIN
   RAISE NOTICE 'no error';
 EXCEPTION WHEN data_corrupted THEN RAISE WARNING 'XX001: %', regexp_replace(SQLERRM, '[0-9]+ of', 'N of');
 END $$;
+\i test/sql/refusal.sql
+-- A chain that lost its keyframes: its snapshots are there but do not restore (XX001, not
+-- "not found"), and verify_session lists them instead of failing.
+DELETE FROM session_snapshot_chain WHERE session_id = '00000000-0000-0000-0000-0000000000d4' AND kind = 'full';
+SELECT pg_temp.refusal(format('SELECT get_snapshot(%L, %s)', '00000000-0000-0000-0000-0000000000d4',
+                              (SELECT max(snapshot_number) FROM session_snapshot_chain
+                                WHERE session_id = '00000000-0000-0000-0000-0000000000d4')));
+SELECT count(*) > 0 AS problems_listed FROM verify_session('00000000-0000-0000-0000-0000000000d4');
 UPDATE free_agent_sessions SET snapshot_count = snapshot_count + 1 WHERE id = '00000000-0000-0000-0000-0000000000d1';
 SELECT * FROM verify_session('00000000-0000-0000-0000-0000000000d1');
 

@@ -13,6 +13,7 @@ SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000
 SET session_persist.http_status_codes = on;
 SELECT pg_temp.refusal($$SELECT get_latest_snapshot('00000000-0000-0000-0000-00000000ffff')$$);
 SELECT pg_temp.refusal($$SELECT * FROM get_snapshot('00000000-0000-0000-0000-0000000000e1', 7)$$);
+SELECT pg_temp.refusal($$SELECT * FROM verify_session('00000000-0000-0000-0000-00000000ffff')$$);
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-0000000000e1', '{"a":2}', 0)$$);
 SET session_persist.max_snapshot_bytes = 100;
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-0000000000e1', jsonb_build_object('a', repeat('x', 200)))$$);

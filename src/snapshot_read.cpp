@@ -24,6 +24,17 @@ bool restore_or_raise(Datum session_id, int32 number, bool latest, MemoryContext
         found = false;
     if (!found) {
         int32 latest_number = require_visible_session(session_id);
+        if (!latest) {
+            // The row is there but no keyframe precedes it: the chain is broken, not short.
+            Datum args[] = {session_id, Int32GetDatum(number)};
+            run(Sql::ChainLink, args, nullptr, true);
+            if (SPI_processed > 0)
+                raise(sqlstate::data_corrupted,
+                      psprintf("snapshot %d of session %s does not restore", number,
+                               uuid_text(session_id)),
+                      "No keyframe precedes it in the chain.",
+                      "Run verify_session() on the session.");
+        }
         if (!latest)
             raise(sqlstate::not_found,
                   psprintf("snapshot %d of session %s not found", number, uuid_text(session_id)),

@@ -20,8 +20,10 @@ BEGIN
     END IF;
     SELECT * INTO s FROM @extschema@.free_agent_sessions WHERE id = p_session_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'session % not found', p_session_id USING ERRCODE = 'no_data_found',
-            DETAIL = 'It does not exist or is not visible to the current user.';
+        RAISE EXCEPTION 'session % not found', p_session_id
+            USING ERRCODE = CASE WHEN current_setting('session_persist.http_status_codes', true) = 'on'
+                                 THEN 'PT404' ELSE 'P0002' END,
+                  DETAIL = 'It does not exist or is not visible to the current user.';
     END IF;
 
     -- The chain: starts at a keyframe, every delta applies to the snapshot before it, and
