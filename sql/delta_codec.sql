@@ -11,7 +11,10 @@ SELECT jsonb_delta('[1,2,3,4,5,6]', '[1,2,9,4]') AS shrunk_and_changed;
 SELECT jsonb_delta('{"a":1}', '[1]') AS replaced, jsonb_delta('1', '"one"') AS scalar;
 SELECT jsonb_apply_delta('{"a":1,"b":[1,2]}', '{"o":{"b":{"a":[3]},"c":{"r":"x"}},"x":["a"]}');
 SELECT jsonb_apply_delta('[1,2,3]', '{"n":1,"a":[7]}'), jsonb_apply_delta('"s"', '{}');
-SELECT jsonb_delta(NULL, '{}') IS NULL AS strict_a, jsonb_apply_delta('{}', NULL) IS NULL AS strict_d;
+-- NULL is refused (22004), never passed through as a silent NULL.
+SELECT pg_temp.refusal($$SELECT jsonb_delta(NULL, '{}')$$);
+SELECT pg_temp.refusal($$SELECT jsonb_apply_delta('{}', NULL)$$);
+SELECT pg_temp.refusal($$SELECT jsonb_state_hash(NULL)$$);
 
 -- Random documents: nested objects and arrays, unicode and escapes, empty containers,
 -- numbers, nulls; b derived from a by growing, shrinking and changing arrays in the middle,

@@ -3,19 +3,19 @@
 
 CREATE FUNCTION @extschema@.jsonb_delta(a jsonb, b jsonb) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'sp_jsonb_delta'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.jsonb_delta(jsonb, jsonb) IS
     'The delta that turns a into b: jsonb_apply_delta(a, jsonb_delta(a, b)) = b';
 
 CREATE FUNCTION @extschema@.jsonb_apply_delta(a jsonb, d jsonb) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'sp_jsonb_apply_delta'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.jsonb_apply_delta(jsonb, jsonb) IS
     'a with the delta d (from jsonb_delta) applied; 22023 when d does not fit a';
 
 CREATE FUNCTION @extschema@.jsonb_state_hash(state jsonb) RETURNS bytea
     AS 'MODULE_PATHNAME', 'sp_jsonb_state_hash'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.jsonb_state_hash(jsonb) IS
     'The 16-byte hash (XXH3-128 of the jsonb binary form) used for change detection and restore checks';
 
