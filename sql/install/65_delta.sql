@@ -26,32 +26,25 @@ COMMENT ON FUNCTION @extschema@.jsonb_state_hash(jsonb) IS
 -- Deltas are small: a low toast_tuple_target lets TOAST compress them too, not only the
 -- keyframes.
 DO $$
+DECLARE
+    method  text := 'lz4';
+    payload record;
 BEGIN
-    ALTER TABLE @extschema@.session_snapshot_chain
-        ALTER COLUMN state SET COMPRESSION lz4,
-        ALTER COLUMN delta SET COMPRESSION lz4,
-        ALTER COLUMN metadata SET COMPRESSION lz4;
-    ALTER TABLE @extschema@.session_messages
-        ALTER COLUMN content SET COMPRESSION lz4,
-        ALTER COLUMN metadata SET COMPRESSION lz4;
-    ALTER TABLE @extschema@.free_agent_sessions
-        ALTER COLUMN description SET COMPRESSION lz4,
-        ALTER COLUMN current_state SET COMPRESSION lz4,
-        ALTER COLUMN memory_summary SET COMPRESSION lz4,
-        ALTER COLUMN metadata SET COMPRESSION lz4;
-EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
-    RAISE NOTICE 'lz4 is not available on this server: payloads use pglz';
-    ALTER TABLE @extschema@.session_snapshot_chain
-        ALTER COLUMN state SET COMPRESSION pglz,
-        ALTER COLUMN delta SET COMPRESSION pglz,
-        ALTER COLUMN metadata SET COMPRESSION pglz;
-    ALTER TABLE @extschema@.session_messages
-        ALTER COLUMN content SET COMPRESSION pglz,
-        ALTER COLUMN metadata SET COMPRESSION pglz;
-    ALTER TABLE @extschema@.free_agent_sessions
-        ALTER COLUMN description SET COMPRESSION pglz,
-        ALTER COLUMN current_state SET COMPRESSION pglz,
-        ALTER COLUMN memory_summary SET COMPRESSION pglz,
-        ALTER COLUMN metadata SET COMPRESSION pglz;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_settings
+                    WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+        RAISE NOTICE 'lz4 is not available on this server: payloads use pglz';
+        method := 'pglz';
+    END IF;
+    FOR payload IN
+        SELECT * FROM (VALUES ('session_snapshot_chain', 'state'), ('session_snapshot_chain', 'delta'),
+                              ('session_snapshot_chain', 'metadata'), ('session_messages', 'content'),
+                              ('session_messages', 'metadata'), ('free_agent_sessions', 'description'),
+                              ('free_agent_sessions', 'current_state'),
+                              ('free_agent_sessions', 'memory_summary'),
+                              ('free_agent_sessions', 'metadata')) AS p (tab, col)
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ALTER COLUMN %I SET COMPRESSION %s',
+                                  payload.tab, payload.col, method);
+    END LOOP;
 END $$;
 ALTER TABLE @extschema@.session_snapshot_chain SET (toast_tuple_target = 256);
