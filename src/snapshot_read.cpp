@@ -34,8 +34,6 @@ bool restore_or_raise(Datum session_id, int32 number, bool latest, MemoryContext
                                uuid_text(session_id)),
                       "No keyframe precedes it in the chain.",
                       "Run verify_session() on the session.");
-        }
-        if (!latest)
             raise(sqlstate::not_found,
                   psprintf("snapshot %d of session %s not found", number, uuid_text(session_id)),
                   latest_number > 0
@@ -43,6 +41,7 @@ bool restore_or_raise(Datum session_id, int32 number, bool latest, MemoryContext
                                  "pruned by cleanup_old_snapshots().",
                                  latest_number)
                       : "The session has no snapshots yet.");
+        }
         if (latest_number > 0)
             raise(sqlstate::data_corrupted,
                   psprintf("latest snapshot %d of session %s is missing", latest_number,
