@@ -61,4 +61,6 @@ SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-0
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000ffff', 1)$$);
 SELECT * FROM pg_temp.counters('00000000-0000-0000-0000-0000000000c2');
 
+-- Every session this file made or changed verifies (chain, hashes, counters): no rows.
+SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v;
 DELETE FROM free_agent_sessions;

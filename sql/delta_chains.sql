@@ -105,6 +105,14 @@ SELECT pg_temp.refusal(format('SELECT get_snapshot(%L, %s)', '00000000-0000-0000
 SELECT count(*) > 0 AS problems_listed FROM verify_session('00000000-0000-0000-0000-0000000000d4');
 UPDATE free_agent_sessions SET snapshot_count = snapshot_count + 1 WHERE id = '00000000-0000-0000-0000-0000000000d1';
 SELECT * FROM verify_session('00000000-0000-0000-0000-0000000000d1');
+-- The latest snapshot's size and time and the newest message's time are counters too.
+UPDATE free_agent_sessions SET latest_snapshot_size = latest_snapshot_size + 1,
+       last_snapshot_at = last_snapshot_at - interval '1 day', last_message_at = NULL
+ WHERE id = '00000000-0000-0000-0000-0000000000d2';
+SET datestyle = ISO;
+SELECT snapshot_number, regexp_replace(problem, '[0-9]{4}-[0-9 :.+-]*[0-9]', 'T', 'g') AS problem
+  FROM verify_session('00000000-0000-0000-0000-0000000000d2');
+RESET datestyle;
 
 DELETE FROM free_agent_sessions;
 

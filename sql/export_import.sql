@@ -45,6 +45,15 @@ SELECT import_session(
 SELECT name, status, visibility, metadata, message_count, snapshot_count, get_latest_snapshot(id)
   FROM free_agent_sessions WHERE id = :'by_hand';
 
+-- A history whose times run ahead of this server's clock (another server's, or the future):
+-- last_message_at stays the newest message's time after more messages are appended.
+SELECT import_session(
+    '{"format":"session_persist.export","version":1,"session":{"name":"from a fast clock"},
+      "messages":[{"role":"user","content":"hi","created_at":"2999-01-01 00:00:00+00"}],"state":null}') AS ahead \gset
+SELECT count(*) AS appended FROM append_session_messages(:'ahead', '[{"role":"assistant","content":"hello"}]');
+SELECT last_message_at = '2999-01-01 00:00:00+00' AS newest_kept FROM free_agent_sessions WHERE id = :'ahead';
+SELECT * FROM verify_session(:'ahead');
+
 -- Bad documents: 22023 (22004 for NULL) and nothing written.
 CREATE TEMP TABLE before AS SELECT (SELECT count(*) FROM free_agent_sessions) AS sessions, (SELECT count(*) FROM session_messages) AS messages;
 CREATE FUNCTION pg_temp.bad(change jsonb, remove text[] DEFAULT '{}') RETURNS text LANGUAGE sql AS $$
@@ -112,6 +121,8 @@ SELECT set_config('request.jwt.claims', '{"role":"anon"}', true);
 SELECT export_session('00000000-0000-0000-0000-000000000512') -> 'session' ->> 'name' AS anonymous_reads_public;
 SELECT pg_temp.refusal($$SELECT import_session(export_session('00000000-0000-0000-0000-000000000512'))$$);
 ROLLBACK;
+-- Every session this file made or changed verifies (chain, hashes, counters): no rows.
+SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v WHERE s.user_id IN ('regress_sp_xfer_owner', 'regress_sp_xfer_other');
 DELETE FROM free_agent_sessions WHERE user_id IN ('regress_sp_xfer_owner', 'regress_sp_xfer_other');
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM regress_sp_xfer_owner, regress_sp_xfer_other, regress_sp_xfer_anon;
 DROP ROLE regress_sp_xfer_owner;

@@ -94,6 +94,8 @@ SELECT set_config('request.jwt.claims', '{"role":"anon"}', true);
 SELECT pg_temp.refusal($$SELECT fork_session('00000000-0000-0000-0000-000000000612')$$);
 ROLLBACK;
 SELECT user_id, count(*) FROM free_agent_sessions WHERE user_id LIKE 'regress_sp_fork%' GROUP BY 1 ORDER BY 1;
+-- Every session this file made or changed verifies (chain, hashes, counters): no rows.
+SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v WHERE s.user_id LIKE 'regress_sp_fork%';
 DELETE FROM free_agent_sessions WHERE user_id LIKE 'regress_sp_fork%';
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM regress_sp_fork_owner, regress_sp_fork_other, regress_sp_fork_anon;
 DROP ROLE regress_sp_fork_owner;

@@ -143,6 +143,8 @@ SELECT session_id, message_order, content FROM session_messages
  WHERE session_id IN ('00000000-0000-0000-0000-000000000311', '00000000-0000-0000-0000-000000000312') ORDER BY 1, 2;
 SELECT pg_temp.counters('00000000-0000-0000-0000-000000000311');
 
+-- Every session this file made or changed verifies (chain, hashes, counters): no rows.
+SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v WHERE s.id IN ('00000000-0000-0000-0000-000000000311', '00000000-0000-0000-0000-000000000312');
 DELETE FROM free_agent_sessions WHERE id IN ('00000000-0000-0000-0000-000000000311', '00000000-0000-0000-0000-000000000312');
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM regress_sp_msg_owner, regress_sp_msg_other;
 DROP ROLE regress_sp_msg_owner;

@@ -186,7 +186,10 @@ void count_messages(RowWriter *sessions, int32 added, Datum now) {
     bool isnull;
     int32 count = DatumGetInt32(current_column(sessions, "message_count", &isnull));
     set_column(sessions, "message_count", Int32GetDatum(count + added));
-    set_column(sessions, "last_message_at", now);
+    // The newest message's time: an imported history may carry times later than now.
+    Datum last = current_column(sessions, "last_message_at", &isnull);
+    if (isnull || DatumGetTimestampTz(last) < DatumGetTimestampTz(now))
+        set_column(sessions, "last_message_at", now);
 }
 
 void append_messages(Datum session_id, const WritableSession &session, Jsonb *messages) {

@@ -13,6 +13,7 @@ DECLARE
     previous    integer := NULL;
     first       boolean := true;
     counted     record;
+    latest      record;
     messages    record;
 BEGIN
     IF p_session_id IS NULL THEN
@@ -56,8 +57,7 @@ BEGIN
     -- The counters against the rows they count.
     SELECT count(*)::integer AS n, coalesce(max(c.snapshot_number), 0) AS latest,
            coalesce(sum(c.snapshot_size), 0)::bigint AS size,
-           coalesce(sum(c.stored_bytes), 0)::bigint AS stored,
-           max(c.created_at) AS last_at
+           coalesce(sum(c.stored_bytes), 0)::bigint AS stored
       INTO counted
       FROM @extschema@.session_snapshot_chain c WHERE c.session_id = p_session_id;
     snapshot_number := NULL;
@@ -80,19 +80,45 @@ BEGIN
         RETURN NEXT;
     END IF;
 
-    IF counted.n > 0 AND s.latest_state_hash IS DISTINCT FROM
-         (SELECT c.state_hash FROM @extschema@.session_snapshot_chain c
-           WHERE c.session_id = p_session_id AND c.snapshot_number = counted.latest) THEN
+    -- The latest snapshot's hash, size and time, copied to the session row by every save.
+    SELECT c.state_hash, c.snapshot_size, c.created_at INTO latest
+      FROM @extschema@.session_snapshot_chain c
+     WHERE c.session_id = p_session_id AND c.snapshot_number = counted.latest;
+    IF counted.n > 0 AND s.latest_state_hash IS DISTINCT FROM latest.state_hash THEN
         problem := 'latest_state_hash is not the hash of the latest snapshot';
+        RETURN NEXT;
+    END IF;
+    IF s.latest_snapshot_size <> coalesce(latest.snapshot_size, 0) THEN
+        problem := format('latest_snapshot_size is %s but the latest snapshot is %s bytes',
+                          s.latest_snapshot_size, coalesce(latest.snapshot_size, 0));
+        RETURN NEXT;
+    END IF;
+    IF s.last_snapshot_at IS DISTINCT FROM latest.created_at THEN
+        problem := CASE WHEN counted.n = 0
+                        THEN format('last_snapshot_at is %s but the session has no snapshots',
+                                    s.last_snapshot_at)
+                        ELSE format('last_snapshot_at is %s but the latest snapshot was saved at %s',
+                                    coalesce(s.last_snapshot_at::text, 'NULL'), latest.created_at)
+                   END;
         RETURN NEXT;
     END IF;
 
     -- The message history: numbered 1..n without gaps, counted exactly.
-    SELECT count(*)::integer AS n, coalesce(max(m.message_order), 0) AS last_order
+    SELECT count(*)::integer AS n, coalesce(max(m.message_order), 0) AS last_order,
+           max(m.created_at) AS last_at
       INTO messages
       FROM @extschema@.session_messages m WHERE m.session_id = p_session_id;
     IF s.message_count <> messages.n THEN
         problem := format('message_count is %s but %s messages exist', s.message_count, messages.n);
+        RETURN NEXT;
+    END IF;
+    IF s.last_message_at IS DISTINCT FROM messages.last_at THEN
+        problem := CASE WHEN messages.n = 0
+                        THEN format('last_message_at is %s but the session has no messages',
+                                    s.last_message_at)
+                        ELSE format('last_message_at is %s but the newest message was added at %s',
+                                    coalesce(s.last_message_at::text, 'NULL'), messages.last_at)
+                   END;
         RETURN NEXT;
     END IF;
     IF messages.last_order <> messages.n THEN
