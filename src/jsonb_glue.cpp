@@ -11,6 +11,13 @@ Jsonb *to_jsonb(const std::string &encoded) {
     return out;
 }
 
+Jsonb *empty_jsonb_object() {
+    Jsonb *out = static_cast<Jsonb *>(palloc(VARHDRSZ + sizeof(uint32)));
+    SET_VARSIZE(out, VARHDRSZ + sizeof(uint32));
+    out->root.header = JB_FOBJECT;
+    return out;
+}
+
 StateHash state_hash_of(Jsonb *state) {
     return hash_state(VARDATA(state), VARSIZE(state) - VARHDRSZ);
 }

@@ -24,6 +24,9 @@ inline jsonb::Container root_container(Jsonb *value, const char *corrupt_sqlstat
 // in the current memory context. Call from C++ code: allocation errors are pg_call'ed.
 Jsonb *to_jsonb(const std::string &encoded);
 
+// A palloc'd empty object, '{}'::jsonb, without parsing it.
+Jsonb *empty_jsonb_object();
+
 // A state's hash (over the jsonb bytes after the varlena header), as stored: a bytea.
 StateHash state_hash_of(Jsonb *state);
 Datum state_hash_bytea(const StateHash &hash);

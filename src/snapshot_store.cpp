@@ -36,11 +36,21 @@ struct SaveResult {
     Datum created_at;
 };
 
+// The result's descriptor, looked up once per call site (kept in fn_extra, in fn_mcxt).
+TupleDesc result_descriptor(FunctionCallInfo fcinfo) {
+    if (!fcinfo->flinfo->fn_extra) {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "create_session_snapshot must return a record");
+        MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+        fcinfo->flinfo->fn_extra = BlessTupleDesc(CreateTupleDescCopy(desc));
+        MemoryContextSwitchTo(caller);
+    }
+    return static_cast<TupleDesc>(fcinfo->flinfo->fn_extra);
+}
+
 Datum result_tuple(FunctionCallInfo fcinfo, const SaveResult &r) {
-    TupleDesc desc;
-    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-        elog(ERROR, "create_session_snapshot must return a record");
-    desc = BlessTupleDesc(desc);
+    TupleDesc desc = result_descriptor(fcinfo);
     Datum values[] = {r.id,
                       r.session_id,
                       Int32GetDatum(r.snapshot_number),
@@ -90,9 +100,7 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     set_column(&chain, "state", JsonbPGetDatum(state), !storage.keyframe);
     set_column(&chain, "delta", JsonbPGetDatum(storage.delta), storage.keyframe);
     set_column(&chain, "state_hash", hash_bytes);
-    set_column(&chain, "metadata",
-               metadata ? JsonbPGetDatum(metadata)
-                        : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+    set_column(&chain, "metadata", JsonbPGetDatum(metadata ? metadata : empty_jsonb_object()));
     insert_row(&chain);
     close_row_writer(&chain);
 
