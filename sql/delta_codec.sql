@@ -122,6 +122,16 @@ SELECT pg_temp.refusal($$SELECT jsonb_apply_delta('{}', '[1]')$$);
 SELECT pg_temp.refusal($$SELECT jsonb_apply_delta('{}', '"r"')$$);
 SELECT pg_temp.refusal($$SELECT jsonb_apply_delta('{}', '{"q":1}')$$);
 
+-- At the codec's nesting limit: a difference 1001 levels down (each level an array whose
+-- other element makes a patch cheaper than a replacement) gives a delta that applies; one
+-- level more is refused by jsonb_delta, never made and then refused by jsonb_apply_delta.
+CREATE FUNCTION pg_temp.nested(levels int, innermost int) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT (repeat('["' || repeat('s', 100) || '", ', levels) || innermost || repeat(']', levels))::jsonb
+$$;
+SELECT jsonb_apply_delta(pg_temp.nested(1001, 1), jsonb_delta(pg_temp.nested(1001, 1), pg_temp.nested(1001, 2)))
+       = pg_temp.nested(1001, 2) AS applies_at_the_limit;
+SELECT pg_temp.refusal($$SELECT jsonb_delta(pg_temp.nested(1002, 1), pg_temp.nested(1002, 2))$$);
+
 -- Errors raised deep inside the C++ codec surface with their SQLSTATE and the backend goes
 -- on: nesting past the codec's limit (54001) and a cancelled long diff (57014).
 SELECT pg_temp.refusal($$SELECT jsonb_delta((repeat('[', 1200) || '1' || repeat(']', 1200))::jsonb,

@@ -218,7 +218,6 @@ struct Applier {
 
     void apply(Node &target, const Value &d, int depth) {
         tick();
-        check_depth(depth);
         if (!d.is_container())
             misfit_error("a delta must be a JSON object");
         Container ops(d, misfit);
@@ -241,6 +240,9 @@ struct Applier {
         bool object_ops = has_o || has_x, array_ops = has_n || has_p || has_a;
         if (object_ops && array_ops)
             misfit_error("object and array operations in one delta");
+        // Counted where apply descends into a container, as diff counts it: a replacement
+        // one level below the deepest patch diff makes must apply.
+        check_depth(depth);
         if (object_ops)
             patch_object(target, has_o ? &o : nullptr, has_x ? &x : nullptr, depth);
         else

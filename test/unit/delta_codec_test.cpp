@@ -160,3 +160,26 @@ TEST(DeltaCodec, ADeltaThatDoesNotFitIsRefused) {
     EXPECT_THROW(apply_all(obj, {remove_b}), Error);
     EXPECT_EQ(apply_all(obj, {object_delta}), jsonb::encode(b.obj({{"a", b.num(2)}})));
 }
+
+// Found by test/fuzz/fuzz_round_trip: diff patched a value 1001 levels down (its limit counts
+// the containers it descends into) but apply counted the patch of that value too and refused
+// the delta with 54001. What jsonb_delta makes, jsonb_apply_delta takes.
+TEST(DeltaCodec, DeltasAtTheNestingLimitApply) {
+    auto nested = [](Builder &b, int levels, uint32_t innermost) {
+        jsonb::Node n = b.num(innermost);
+        for (int i = 0; i < levels; ++i) // the sibling keeps a patch cheaper than a replacement
+            n = b.arr({b.str(std::string(100, 's')), std::move(n)});
+        return jsonb::encode(n);
+    };
+    Builder b;
+    std::string a = nested(b, 1001, 1), c = nested(b, 1001, 2);
+    EXPECT_EQ(apply_all(a, {diff_of(a, c)}), c);
+
+    std::string deeper_a = nested(b, 1002, 1), deeper_c = nested(b, 1002, 2);
+    try {
+        diff_of(deeper_a, deeper_c);
+        FAIL() << "no error";
+    } catch (const Error &e) {
+        EXPECT_STREQ(e.sqlstate(), "54001");
+    }
+}
