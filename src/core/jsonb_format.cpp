@@ -42,16 +42,20 @@ void Container::corrupt(const char *what) const {
 }
 
 uint32_t Container::offset_of(uint32_t index) const {
-    // Walking forward is the common case: continue from the cached position.
-    uint32_t i = 0, offset = 0;
-    if (index >= cached_index_) {
-        i = cached_index_;
-        offset = cached_offset_;
-    }
-    for (; i < index; ++i) {
-        uint32_t e = read_u32(data_ + sizeof(uint32_t) * (1 + i));
-        uint32_t field = e & offlen_mask;
-        offset = (e & has_offset) ? field : offset + field;
+    // As PostgreSQL's getJsonbOffset: add up the lengths back to the nearest entry that
+    // stores its end offset (every offset_stride-th does), or to the position of the last
+    // call when that comes first. A forward walk costs O(1) per entry, any other access at
+    // most offset_stride steps: an object's keys and values are read alternately.
+    uint32_t offset = 0;
+    for (uint32_t i = index; i > 0; --i) {
+        if (i == cached_index_) {
+            offset += cached_offset_;
+            break;
+        }
+        uint32_t e = read_u32(data_ + sizeof(uint32_t) * i); // entry i - 1
+        offset += e & offlen_mask;
+        if (e & has_offset)
+            break;
     }
     cached_index_ = index;
     cached_offset_ = offset;

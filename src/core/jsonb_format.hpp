@@ -61,8 +61,9 @@ class Container {
     bool is_scalar() const { return (header_ & flag_scalar) != 0; }
     uint32_t size() const { return count_; } // elements, or key/value pairs
 
-    // Sequential access: element i of an array, key or value i of an object. Each call is
-    // O(1) amortised when walking forward (it keeps a running offset).
+    // Element i of an array, key or value i of an object. Each call is O(1) amortised when
+    // walking forward (it keeps a running offset) and costs at most PostgreSQL's offset
+    // stride (32 entries) otherwise, so reading an object's keys and values in turn is linear.
     Value element(uint32_t i) const { return entry(i); }
     std::string_view key(uint32_t i) const { return entry(i).bytes(); }
     Value value(uint32_t i) const { return entry(i + count_); }

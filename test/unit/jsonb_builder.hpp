@@ -69,7 +69,7 @@ class Builder {
         return arr(std::move(es));
     }
 
-  private:
+    // Keeps bytes alive as long as the builder, for views to point at.
     std::string_view keep(std::string s) {
         arena_.push_back(std::move(s));
         return arena_.back();
@@ -81,6 +81,8 @@ class Builder {
         v.length = static_cast<uint32_t>(bytes.size());
         return Node::of(v);
     }
+
+  private:
     std::deque<std::string> arena_;
 };
 
