@@ -114,6 +114,19 @@ SELECT snapshot_number, regexp_replace(problem, '[0-9]{4}-[0-9 :.+-]*[0-9]', 'T'
   FROM verify_session('00000000-0000-0000-0000-0000000000d2');
 RESET datestyle;
 
+-- A fingerprint damaged on disk (one byte of a key in it changed) reads as none, so the next
+-- save is a keyframe; taken for another state's, it would give a delta that does not restore.
+INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-0000000000d5', 'damaged fingerprint');
+SELECT kind FROM create_session_snapshot('00000000-0000-0000-0000-0000000000d5',
+  jsonb_build_object('memory', jsonb_build_object('abc', 1, 'xyz', 2), 'notes', repeat('n', 2000)));
+UPDATE free_agent_sessions
+   SET latest_fingerprint = set_byte(latest_fingerprint, position('\x616263'::bytea IN latest_fingerprint) + 1, ascii('d'))
+ WHERE id = '00000000-0000-0000-0000-0000000000d5';
+SELECT kind FROM create_session_snapshot('00000000-0000-0000-0000-0000000000d5',
+  jsonb_build_object('memory', jsonb_build_object('abc', 1, 'xyz', 3), 'notes', repeat('n', 2000)));
+SELECT get_latest_snapshot('00000000-0000-0000-0000-0000000000d5')->'memory' AS memory,
+       (SELECT count(*) FROM verify_session('00000000-0000-0000-0000-0000000000d5')) AS problems;
+
 DELETE FROM free_agent_sessions;
 
 -- Payload columns compress with lz4 where the server has it (pglz otherwise): the chain's

@@ -16,7 +16,15 @@ using jsonb::Value;
 namespace {
 
 constexpr int nested_depth = 2; // members of the root object, and of objects inside it
-constexpr char magic[4] = {'S', 'P', 'F', 1};
+// Version 2 ends with a checksum: a fingerprint damaged on disk (data checksums are off by
+// default) must read as no fingerprint, which makes the save a keyframe, rather than as
+// another state's, which would make it write a delta that does not restore.
+constexpr char magic[4] = {'S', 'P', 'F', 2};
+using Checksum = uint64_t;
+
+Checksum checksum_of(std::string_view bytes) {
+    return XXH3_64bits(bytes.data(), bytes.size());
+}
 
 uint64_t hash_value(const Value &v) {
     return XXH3_64bits_withSeed(v.data, v.length, static_cast<uint64_t>(v.type));
@@ -143,13 +151,20 @@ std::string serialize(const Print &p) {
     w.put<uint8_t>(p.messages.has_last);
     w.out.append(reinterpret_cast<const char *>(p.messages.last.bytes), StateHash::size);
     w.members(p.members);
+    w.put(checksum_of(w.out));
     return std::move(w.out);
 }
 
-bool parse(std::string_view bytes, Print *p) {
-    Reader r{bytes};
-    if (bytes.size() < sizeof magic || memcmp(bytes.data(), magic, sizeof magic) != 0)
+bool parse(std::string_view stored, Print *p) {
+    if (stored.size() < sizeof magic + sizeof(Checksum) ||
+        memcmp(stored.data(), magic, sizeof magic) != 0)
         return false;
+    std::string_view bytes = stored.substr(0, stored.size() - sizeof(Checksum));
+    Checksum expected;
+    memcpy(&expected, stored.data() + bytes.size(), sizeof expected);
+    if (checksum_of(bytes) != expected)
+        return false;
+    Reader r{bytes};
     r.at = sizeof magic;
     uint8_t has_last;
     if (!r.get(&p->keyframe_number) || !r.get(&p->keyframe_bytes) || !r.get(&p->deltas_since) ||

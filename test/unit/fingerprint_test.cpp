@@ -78,6 +78,25 @@ TEST(Fingerprint, GarbageDoesNotParse) {
     EXPECT_FALSE(fingerprint::parse(good + "x", &p));
 }
 
+// A fingerprint damaged on disk must not pass for another state's (the save would write a
+// delta from it that does not restore): one changed byte anywhere, a key's included, and it
+// does not parse, so the save writes a keyframe.
+TEST(Fingerprint, ADamagedFingerprintDoesNotParse) {
+    Builder b;
+    std::string s = agent_state(b, 5, 1);
+    fingerprint::Print p;
+    p.messages = fingerprint::messages_mark(root(s));
+    p.members = fingerprint::members_of(root_container(s));
+    const std::string good = fingerprint::serialize(p);
+    fingerprint::Print back;
+    ASSERT_TRUE(fingerprint::parse(good, &back));
+    for (size_t i = 0; i < good.size(); ++i) {
+        std::string damaged = good;
+        damaged[i] = static_cast<char>(damaged[i] ^ 0x04);
+        EXPECT_FALSE(fingerprint::parse(damaged, &back)) << "byte " << i << " of " << good.size();
+    }
+}
+
 TEST(Fingerprint, DeltaFromTheFingerprintRebuildsTheState) {
     Builder b;
     std::string before = agent_state(b, 1, 0);
