@@ -6,7 +6,7 @@ export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
 
 SP_PACKAGES=(
   "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" postgresql-common
-  make g++ cmake libgtest-dev clang-14 llvm-14 libxxhash-dev liblz4-dev
+  make g++ cmake libgtest-dev clang-14 llvm-14 libclang-rt-14-dev libxxhash-dev liblz4-dev
   libipc-run-perl perl
 )
 

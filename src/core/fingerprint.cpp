@@ -87,8 +87,11 @@ struct Reader {
         return true;
     }
     bool members(std::vector<Member> *ms, int depth) {
+        // A member takes at least its key's length, kind, hash and count: a count the bytes
+        // left cannot hold is refused before anything is allocated for it.
+        constexpr size_t min_member = sizeof(uint32_t) + 1 + sizeof(uint64_t) + sizeof(uint32_t);
         uint32_t n;
-        if (depth > nested_depth || !get(&n) || n > in.size())
+        if (depth > nested_depth || !get(&n) || n > (in.size() - at) / min_member)
             return false;
         ms->resize(n);
         for (Member &m : *ms) {
