@@ -38,7 +38,8 @@ using jsonb::Value;
             ::sp::fuzz::fail(#cond);                                                               \
     } while (0)
 
-using test::root; // of jsonb::encode's output
+using test::root;           // of jsonb::encode's output
+using test::root_container; // the same, as a container
 
 // Bytes in a heap block of exactly their size, so that AddressSanitizer reports any read
 // past their end (a std::string's spare capacity would hide it).

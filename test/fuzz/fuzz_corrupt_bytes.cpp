@@ -178,7 +178,7 @@ void state_or_delta(Gen &gen, bool raw) {
 
 void stored_fingerprint(Gen &gen, bool raw) {
     std::string doc = jsonb::encode(gen.object(4));
-    Container top(doc.data() + 4, static_cast<uint32_t>(doc.size() - 4), "XX001");
+    Container top = root_container(doc);
     std::string bytes;
     if (raw) {
         bytes = gen.in().ConsumeRandomLengthString(4096);

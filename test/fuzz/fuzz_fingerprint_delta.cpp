@@ -15,10 +15,6 @@ using namespace sp::fuzz;
 
 namespace {
 
-Container top(const std::string &doc) {
-    return Container(doc.data() + 4, static_cast<uint32_t>(doc.size() - 4), "XX001");
-}
-
 std::string members_bytes(const std::vector<fingerprint::Member> &members) {
     fingerprint::Print print;
     print.members = members;
@@ -39,8 +35,9 @@ std::optional<std::string> save(const std::vector<fingerprint::Member> &previous
                                 std::vector<fingerprint::Member> *next) {
     delta::Arena arena;
     std::optional<jsonb::Node> d =
-        fingerprint::delta_from(previous, top(after), next, arena, budget);
-    FUZZ_CHECK(members_bytes(*next) == members_bytes(fingerprint::members_of(top(after))));
+        fingerprint::delta_from(previous, root_container(after), next, arena, budget);
+    FUZZ_CHECK(members_bytes(*next) ==
+               members_bytes(fingerprint::members_of(root_container(after))));
     if (!d)
         return std::nullopt;
     std::string encoded = jsonb::encode(*d);
@@ -77,17 +74,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     try {
         std::vector<fingerprint::Member> print_b, print_c;
         std::optional<std::string> ab =
-            save(stored(fingerprint::members_of(top(a))), b, UINT64_MAX, &print_b);
+            save(stored(fingerprint::members_of(root_container(a))), b, UINT64_MAX, &print_b);
         FUZZ_CHECK(ab.has_value());
         FUZZ_CHECK(apply_chain(a, {*ab}) == b);
 
         // The budget: the delta is built exactly when its encoding fits.
         std::vector<fingerprint::Member> unused;
         std::optional<std::string> within =
-            save(stored(fingerprint::members_of(top(a))), b, ab->size(), &unused);
+            save(stored(fingerprint::members_of(root_container(a))), b, ab->size(), &unused);
         FUZZ_CHECK(within && *within == *ab);
         std::optional<std::string> limited =
-            save(stored(fingerprint::members_of(top(a))), b, tight, &unused);
+            save(stored(fingerprint::members_of(root_container(a))), b, tight, &unused);
         FUZZ_CHECK(!limited || *limited == *ab);
         if (tight >= ab->size())
             FUZZ_CHECK(limited.has_value());

@@ -11,15 +11,18 @@ using sp::test::root_container;
 
 namespace {
 
-// An object of `count` keys "k0000000", "k0000001" ... whose values are their numbers, but
-// for `changed`, which is 0.
+// Key i of a wide object: "k0000000", "k0000001" ..., so that they sort as they count.
+std::string key_of(uint32_t i) {
+    char key[16];
+    snprintf(key, sizeof key, "k%07u", i);
+    return key;
+}
+
+// An object of `count` keys whose values are their numbers, but for `changed`, which is 0.
 std::string wide_object(Builder &b, uint32_t count, uint32_t changed) {
     jsonb::Node n = jsonb::Node::object();
-    char key[16];
-    for (uint32_t i = 0; i < count; ++i) {
-        snprintf(key, sizeof key, "k%07u", i);
-        n.members.emplace_back(b.keep(key), b.num(i == changed ? 0 : i));
-    }
+    for (uint32_t i = 0; i < count; ++i)
+        n.members.emplace_back(b.keep(key_of(i)), b.num(i == changed ? 0 : i));
     n.sort_members();
     return jsonb::encode(n);
 }
@@ -39,9 +42,7 @@ TEST(JsonbFormat, ReadingAWideObjectIsLinear) {
     jsonb::Container object = root_container(a);
     ASSERT_EQ(object.size(), count);
     for (uint32_t i = 0; i < count; i += 99991) {
-        char key[16];
-        snprintf(key, sizeof key, "k%07u", i);
-        EXPECT_EQ(object.key(i), key);
+        EXPECT_EQ(object.key(i), key_of(i));
         EXPECT_EQ(object.value(i).bytes(), jsonb::encode_small_int(i));
     }
 
