@@ -3,14 +3,18 @@
 
 EXTENSION  = session_persist
 MODULE_big = session_persist
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 
 SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
-# The install script is assembled from one fragment per concern (sql/install/NN_*.sql).
+# The current version's install script is assembled from one fragment per concern
+# (sql/install/NN_*.sql). Released versions' scripts are frozen in sql/released/ and never
+# change; each later change ships in an upgrade script, sql/upgrade/<ext>--A--B.sql, as well
+# as in the fragments (test/t/005_upgrade.pl checks that both give the same extension).
 INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(sort $(wildcard sql/released/*.sql sql/upgrade/*.sql))
 
 # Every sql/<feature>.sql is a regression test; the extension is preloaded in the test database.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))

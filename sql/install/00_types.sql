@@ -1,4 +1,5 @@
--- session_persist 1.0 install script, assembled by the Makefile from sql/install/*.sql.
+-- session_persist install script of the current version (the control file's default_version),
+-- assembled by the Makefile from sql/install/*.sql. Released versions are frozen in sql/released/.
 \echo Use "CREATE EXTENSION session_persist" to load this file. \quit
 
 -- 00_types: the enums of SPEC.md's data model.
