@@ -13,6 +13,8 @@ CREATE ROLE regress_sp_anon;
 CREATE ROLE regress_sp_service BYPASSRLS;
 -- What Supabase's default privileges do for its client roles.
 GRANT ALL ON ALL TABLES IN SCHEMA public TO regress_sp_authenticated, regress_sp_anon, regress_sp_service;
+-- The gateway's client roles, whose request.jwt.claims are believed (superuser-set).
+SET session_persist.jwt_roles = 'regress_sp_authenticated, regress_sp_anon';
 
 -- ---------------------------------------------------------------- database roles
 SET ROLE regress_sp_alice;
@@ -147,3 +149,4 @@ SELECT DISTINCT c.relname, a.attname AS policy_column_without_index
    AND (pg_get_expr(p.polqual, p.polrelid) ~ ('\m' || a.attname || '\M')
         OR pg_get_expr(p.polwithcheck, p.polrelid) ~ ('\m' || a.attname || '\M'))
    AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = p.polrelid AND i.indkey[0] = a.attnum);
+RESET session_persist.jwt_roles;

@@ -115,12 +115,14 @@ SELECT import_session(export_session('00000000-0000-0000-0000-000000000512')) AS
 SELECT user_id, visibility, message_count, snapshot_count FROM free_agent_sessions
  WHERE id = :'public_copy';
 RESET ROLE;
+SET session_persist.jwt_roles = 'regress_sp_xfer_anon'; -- a gateway role: its claims count
 BEGIN;
 SET LOCAL ROLE regress_sp_xfer_anon;
 SELECT set_config('request.jwt.claims', '{"role":"anon"}', true);
 SELECT export_session('00000000-0000-0000-0000-000000000512') -> 'session' ->> 'name' AS anonymous_reads_public;
 SELECT pg_temp.refusal($$SELECT import_session(export_session('00000000-0000-0000-0000-000000000512'))$$);
 ROLLBACK;
+RESET session_persist.jwt_roles;
 -- Every session this file made or changed verifies (chain, hashes, counters): no rows.
 SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v WHERE s.user_id IN ('regress_sp_xfer_owner', 'regress_sp_xfer_other');
 DELETE FROM free_agent_sessions WHERE user_id IN ('regress_sp_xfer_owner', 'regress_sp_xfer_other');

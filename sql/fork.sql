@@ -88,11 +88,13 @@ SELECT * FROM pg_temp.describe(:'fork_public');
 SELECT * FROM append_session_messages(:'fork_public', '[{"role":"assistant","content":"my answer"}]');
 SELECT pg_temp.refusal($$SELECT append_session_messages('00000000-0000-0000-0000-000000000612', '[{"role":"assistant","content":"x"}]')$$);
 RESET ROLE;
+SET session_persist.jwt_roles = 'regress_sp_fork_anon'; -- a gateway role: its claims count
 BEGIN;
 SET LOCAL ROLE regress_sp_fork_anon;
 SELECT set_config('request.jwt.claims', '{"role":"anon"}', true);
 SELECT pg_temp.refusal($$SELECT fork_session('00000000-0000-0000-0000-000000000612')$$);
 ROLLBACK;
+RESET session_persist.jwt_roles;
 SELECT user_id, count(*) FROM free_agent_sessions WHERE user_id LIKE 'regress_sp_fork%' GROUP BY 1 ORDER BY 1;
 -- Every session this file made or changed verifies (chain, hashes, counters): no rows.
 SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v WHERE s.user_id LIKE 'regress_sp_fork%';

@@ -107,11 +107,13 @@ SELECT count(*) AS bob_lines FROM storage_report('regress_sp_rep_bob');
 RESET ROLE;
 
 -- An anonymous gateway request (a JWT without sub) sees public sessions only.
+SET session_persist.jwt_roles = 'regress_sp_rep_carol'; -- carol as a gateway role here
 BEGIN;
 SET LOCAL ROLE regress_sp_rep_carol;
 SELECT set_config('request.jwt.claims', '{"role":"anon"}', true) IS NOT NULL AS anonymous;
 SELECT * FROM pg_temp.check_report(NULL, 'public_truth');
 COMMIT;
+RESET session_persist.jwt_roles;
 
 -- A role that bypasses RLS sees every user, complete.
 SET ROLE regress_sp_rep_service;

@@ -2,12 +2,32 @@
 
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "settings.hpp"
+
+extern "C" {
+#include "access/detoast.h"
+}
 
 namespace sp {
 
 void require_arg(FunctionCallInfo fcinfo, int index, const char *name) {
     if (PG_ARGISNULL(index))
         raise(sqlstate::null_value_not_allowed, psprintf("%s must not be null", name));
+}
+
+void check_value_size(const char *what, int64 bytes, const char *hint) {
+    if (bytes > settings::max_snapshot_bytes)
+        raise(sqlstate::program_limit_exceeded,
+              psprintf("%s is too large: %lld bytes", what, static_cast<long long>(bytes)),
+              psprintf("session_persist.max_snapshot_bytes is %d bytes.",
+                       settings::max_snapshot_bytes),
+              hint ? hint
+                   : "Keep large artifacts out of the session (store them elsewhere and reference "
+                     "them), or ask an administrator to raise the limit.");
+}
+
+void check_datum_size(const char *what, Datum value) {
+    check_value_size(what, static_cast<int64>(toast_raw_datum_size(value)));
 }
 
 void check_session_name(const char *value, int bytes, const char *what) {

@@ -1,13 +1,54 @@
 // current_user_id() and current_organization_id(): who the caller is (SPEC.md, "Identity
-// and access"). A PostgREST-style gateway puts the JWT's claims in the transaction-local
-// setting request.jwt.claims; plain SQL clients are identified by their database role.
+// and access"). A PostgREST-style gateway switches to one of its client roles (anon,
+// authenticated) and puts the JWT's claims in the transaction-local setting
+// request.jwt.claims. Any client can set any request.* setting, so the claims are believed
+// only when current_user is one of session_persist.jwt_roles (superuser-set); every other
+// role is identified by its name, whatever it sets.
 #include "pg.hpp"
 
 #include "guard.hpp"
 #include "identity.hpp"
 #include "settings.hpp"
 
+extern "C" {
+#include "utils/varlena.h"
+}
+
 namespace {
+
+// Whether current_user is a gateway role, cached per (role, value of jwt_roles): policies
+// call the identity functions once per statement, and saves once per call.
+struct JwtRoleCache {
+    Oid user = InvalidOid;
+    uint64_t generation = 0;
+    bool is_jwt_role = false;
+};
+JwtRoleCache jwt_role_cache;
+
+bool current_user_is_jwt_role() {
+    Oid user = GetUserId();
+    if (jwt_role_cache.user == user &&
+        jwt_role_cache.generation == sp::settings::jwt_roles_generation)
+        return jwt_role_cache.is_jwt_role;
+    bool found = false;
+    const char *roles = sp::settings::jwt_roles;
+    if (roles && roles[0] != '\0') {
+        char *names = pstrdup(roles);
+        List *list = nullptr;
+        // The setting's check hook refused anything that does not split.
+        if (SplitIdentifierString(names, ',', &list)) {
+            const char *me = GetUserNameFromId(user, false);
+            ListCell *cell;
+            foreach (cell, list)
+                if (strcmp(static_cast<const char *>(lfirst(cell)), me) == 0)
+                    found = true;
+        }
+        list_free(list);
+        pfree(names);
+    }
+    jwt_role_cache = {user, sp::settings::jwt_roles_generation, found};
+    return found;
+}
 
 // The claims setting as PostgREST leaves it: NULL when never set, '' after its transaction.
 const char *claims_setting() {
@@ -66,25 +107,31 @@ Datum text_or_null(FunctionCallInfo fcinfo, text *value) {
 } // namespace
 
 text *sp::caller_user_id() {
+    if (!current_user_is_jwt_role())
+        return cstring_to_text(GetUserNameFromId(GetUserId(), false));
+    // A gateway role: the JWT's sub, or anonymous (NULL). Never the role's own name, which
+    // every anonymous request would share.
     if (const char *claims = claims_setting())
         return member_text(&claims_jsonb(claims)->root, "sub");
     const char *legacy_sub = GetConfigOption("request.jwt.claim.sub", true, false);
     if (legacy_sub && legacy_sub[0] != '\0')
         return cstring_to_text(legacy_sub);
-    return cstring_to_text(GetUserNameFromId(GetUserId(), false));
+    return nullptr;
 }
 
-// The JWT's sub; NULL for an anonymous request; the role name for plain SQL clients.
+// The JWT's sub for a gateway role (NULL: anonymous); the role name for every other role.
 SP_FUNCTION(sp_current_user_id) {
     return text_or_null(fcinfo, sp::caller_user_id());
 }
 
-// The JWT's org_id (or app_metadata.org_id), else session_persist.organization_id; NULL for
-// a caller with no identity (a JWT without sub), who sees public sessions only.
+// For a gateway role, the JWT's org_id (or app_metadata.org_id); else (and when the JWT has
+// none) session_persist.organization_id; NULL for a caller with no identity, who sees public
+// sessions only.
 SP_FUNCTION(sp_current_organization_id) {
     if (!sp::caller_user_id())
         PG_RETURN_NULL();
-    if (const char *claims = claims_setting()) {
+    const char *claims = current_user_is_jwt_role() ? claims_setting() : nullptr;
+    if (claims) {
         JsonbContainer *root = &claims_jsonb(claims)->root;
         if (text *org = member_text(root, "org_id"))
             PG_RETURN_TEXT_P(org);

@@ -202,7 +202,7 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
     start_session_update(&sessions, session);
     count_messages(&sessions, count, now);
     finish_session_update(&sessions, now);
-    notify_session_event(session_id, session.user_id, "messages", session.message_count + count);
+    notify_session_event(session_id, "messages", session.message_count + count);
 }
 
 Jsonb *new_messages_of_state(Jsonb *state, const MessagesMark *previous) {

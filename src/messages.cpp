@@ -22,6 +22,7 @@ constexpr int32 max_page = 1000;
 SP_FUNCTION(sp_append_session_messages) {
     require_arg(fcinfo, 0, "p_session_id");
     require_arg(fcinfo, 1, "p_messages");
+    check_datum_size("p_messages", PG_GETARG_DATUM(1));
     Datum session_id = PG_GETARG_DATUM(0);
     Jsonb *messages = PG_GETARG_JSONB_P(1);
     if (!JB_ROOT_IS_ARRAY(messages) || JB_ROOT_IS_SCALAR(messages))

@@ -7,42 +7,30 @@
 
 extern "C" {
 #include "lib/stringinfo.h"
-#include "utils/json.h"
 }
 
 namespace sp {
 
-void notify_session_event(Datum session_id, const char *user_id, const char *event, int32 number) {
+// The payload names the session and the event, never the user: any role can LISTEN, and
+// ids alone keep it far below NOTIFY's limit (about 7,900 bytes).
+void notify_session_event(Datum session_id, const char *event, int32 number) {
     if (!settings::notify)
         return;
     StringInfoData payload;
     initStringInfo(&payload);
-    appendStringInfo(&payload, "{\"session_id\":\"%s\",\"user_id\":", uuid_text(session_id));
-    if (user_id)
-        escape_json(&payload, user_id);
-    else
-        appendStringInfoString(&payload, "null");
-    appendStringInfo(&payload, ",\"event\":\"%s\"", event);
+    appendStringInfo(&payload, "{\"session_id\":\"%s\",\"event\":\"%s\"", uuid_text(session_id),
+                     event);
     if (number > 0)
         appendStringInfo(&payload, ",\"%s\":%d",
                          strcmp(event, "messages") == 0 ? "message_order" : "snapshot_number",
                          number);
     appendStringInfoChar(&payload, '}');
-    // NOTIFY refuses payloads from about 7,900 bytes on (BLCKSZ - NAMEDATALEN - 128); ids keep
-    // it far below unless user_id is absurdly long, in which case it is dropped rather than
-    // failing the save.
-    constexpr int max_payload_bytes = 6400;
-    if (payload.len >= max_payload_bytes) {
-        resetStringInfo(&payload);
-        appendStringInfo(&payload, "{\"session_id\":\"%s\",\"event\":\"%s\"}",
-                         uuid_text(session_id), event);
-    }
     Async_Notify("session_persist", payload.data);
 }
 
 } // namespace sp
 
-// AFTER DELETE trigger on free_agent_sessions: {"session_id", "user_id", "event":"delete"}.
+// AFTER DELETE trigger on free_agent_sessions: {"session_id", "event":"delete"}.
 SP_FUNCTION(sp_notify_session_deleted) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         elog(ERROR, "sp_notify_session_deleted() must be called as a trigger");
@@ -51,7 +39,6 @@ SP_FUNCTION(sp_notify_session_deleted) {
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
     bool isnull;
     Datum session_id = heap_getattr(row, SPI_fnumber(desc, "id"), desc, &isnull);
-    sp::notify_session_event(session_id, SPI_getvalue(row, desc, SPI_fnumber(desc, "user_id")),
-                             "delete", 0);
+    sp::notify_session_event(session_id, "delete", 0);
     return PointerGetDatum(nullptr);
 }

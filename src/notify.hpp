@@ -9,6 +9,6 @@ namespace sp {
 // messages, and the histories written by import and fork), "fork" (a new session made by
 // fork_session) or "delete" (a session deleted); number is the snapshot or last message
 // number (0: none). Does nothing when session_persist.notify is off.
-void notify_session_event(Datum session_id, const char *user_id, const char *event, int32 number);
+void notify_session_event(Datum session_id, const char *event, int32 number);
 
 } // namespace sp

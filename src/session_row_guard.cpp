@@ -68,7 +68,12 @@ bool counter_is_default(TupleDesc desc, HeapTuple row, const char *name) {
     }
 }
 
-// 22023 unless the row's name has 1 to 200 characters and its metadata is an object.
+// Client-written columns of unbounded type: each is held to max_snapshot_bytes (54000).
+const char *const sized_columns[] = {"description", "model", "current_state", "memory_summary",
+                                     "metadata"};
+
+// 22023 unless the row's name has 1 to 200 characters and its metadata is an object; 54000
+// when a client-written value is over session_persist.max_snapshot_bytes.
 void check_editable_values(TupleDesc desc, HeapTuple row) {
     bool isnull;
     Datum name = heap_getattr(row, SPI_fnumber(desc, "name"), desc, &isnull);
@@ -76,9 +81,21 @@ void check_editable_values(TupleDesc desc, HeapTuple row) {
         text *t = DatumGetTextPP(name);
         check_session_name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), "name");
     }
+    for (const char *column : sized_columns) {
+        Datum value = heap_getattr(row, SPI_fnumber(desc, column), desc, &isnull);
+        if (!isnull)
+            check_datum_size(psprintf("column \"%s\" of the session", column), value);
+    }
     Datum metadata = heap_getattr(row, SPI_fnumber(desc, "metadata"), desc, &isnull);
     if (!isnull)
         require_json_object(DatumGetJsonbP(metadata), "metadata");
+}
+
+bool any_column_differs(TupleDesc desc, HeapTuple a, HeapTuple b) {
+    for (const char *column : editable_columns)
+        if (column_differs(desc, a, b, column))
+            return true;
+    return false;
 }
 
 HeapTuple touch_updated_at(TupleDesc desc, HeapTuple row) {
@@ -117,12 +134,11 @@ SP_FUNCTION(sp_guard_session_row) {
             if (column_differs(desc, old_row, new_row, column))
                 refuse(column);
     }
-    if (column_differs(desc, old_row, new_row, "name") ||
-        column_differs(desc, old_row, new_row, "metadata"))
-        check_editable_values(desc, new_row);
+    // The extension's own counter updates change no editable column and skip the checks.
+    if (!any_column_differs(desc, old_row, new_row))
+        return PointerGetDatum(new_row);
+    check_editable_values(desc, new_row);
     if (!column_differs(desc, old_row, new_row, "updated_at"))
-        for (const char *column : editable_columns)
-            if (column_differs(desc, old_row, new_row, column))
-                return PointerGetDatum(touch_updated_at(desc, new_row));
+        return PointerGetDatum(touch_updated_at(desc, new_row));
     return PointerGetDatum(new_row);
 }

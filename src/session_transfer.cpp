@@ -247,6 +247,7 @@ SP_FUNCTION(sp_export_session) {
 // is checked before anything is written.
 SP_FUNCTION(sp_import_session) {
     require_arg(fcinfo, 0, "p_document");
+    check_datum_size("p_document", PG_GETARG_DATUM(0));
     Document document = check_document(PG_GETARG_JSONB_P(0));
     require_identity("import sessions");
     MemoryContext upper = CurrentMemoryContext;
@@ -267,7 +268,7 @@ SP_FUNCTION(sp_import_session) {
             char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id), ' ', ' '};
             run(Sql::ImportMessages, message_args, nulls, false);
         });
-        notify_session_event(session_id, session.user_id, "messages",
+        notify_session_event(session_id, "messages",
                              JB_ROOT_COUNT(document.messages));
     }
     if (document.state)
@@ -339,13 +340,13 @@ SP_FUNCTION(sp_fork_session) {
             copied = column_int32(0, 1);
     });
     if (copied > 0)
-        notify_session_event(session_id, session.user_id, "messages", copied);
+        notify_session_event(session_id, "messages", copied);
     if (has_state)
         save_first_snapshot(session_id, snapshot.state,
                             psprintf("{\"trigger\":\"fork\",\"source_session_id\":\"%s\","
                                      "\"source_snapshot_number\":%d}",
                                      uuid_text(source_id), snapshot.snapshot_number));
-    notify_session_event(session_id, session.user_id, "fork", has_state ? 1 : 0);
+    notify_session_event(session_id, "fork", has_state ? 1 : 0);
     SPI_finish();
     PG_RETURN_DATUM(session_id);
 }

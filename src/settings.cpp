@@ -3,6 +3,11 @@
 #include "settings.hpp"
 
 extern "C" {
+#include "utils/guc.h"
+#include "utils/varlena.h"
+}
+
+extern "C" {
 PG_MODULE_MAGIC;
 void _PG_init(void);
 }
@@ -11,10 +16,32 @@ namespace sp::settings {
 int max_snapshot_bytes = 16 * 1024 * 1024;
 int warn_snapshot_bytes = 1024 * 1024;
 int keyframe_interval = 100;
-bool notify = true;
+bool notify = false;
 bool http_status_codes = false;
 char *organization_id = nullptr;
+char *jwt_roles = nullptr;
+uint64_t jwt_roles_generation = 0;
 } // namespace sp::settings
+
+namespace {
+
+// session_persist.jwt_roles must be a comma-separated list of role names.
+bool check_jwt_roles(char **newval, void **extra, GucSource source) {
+    char *names = pstrdup(*newval);
+    List *list = nullptr;
+    bool ok = SplitIdentifierString(names, ',', &list);
+    list_free(list);
+    pfree(names);
+    if (!ok)
+        GUC_check_errdetail("List syntax is invalid: role names separated by commas.");
+    return ok;
+}
+
+void assign_jwt_roles(const char *newval, void *extra) {
+    ++sp::settings::jwt_roles_generation;
+}
+
+} // namespace
 
 void _PG_init(void) {
     using namespace sp::settings;
@@ -34,8 +61,10 @@ void _PG_init(void) {
                             nullptr, &keyframe_interval, 100, 1, 100000, PGC_USERSET, 0, nullptr,
                             nullptr, nullptr);
     DefineCustomBoolVariable("session_persist.notify",
-                             "Send NOTIFY session_persist when sessions change.", nullptr, &notify,
-                             true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                             "Send NOTIFY session_persist when sessions change.",
+                             "Any role can LISTEN: turn it on only where every listener is "
+                             "trusted. Payloads carry ids, never user ids.",
+                             &notify, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("session_persist.http_status_codes",
                              "Report PostgREST PTnnn SQLSTATEs (HTTP 404, 409, 413) instead of "
                              "P0002, 40001 and 54000.",
@@ -46,6 +75,13 @@ void _PG_init(void) {
         "Only a superuser (or ALTER ROLE/DATABASE ... SET) may set it: it grants read access "
         "to the organization's shared sessions.",
         &organization_id, nullptr, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "session_persist.jwt_roles",
+        "Roles whose request.jwt.claims are believed (a gateway's client roles).",
+        "Any client can set request.jwt.claims; for every role not listed here the identity is "
+        "the role's name. Only a superuser (or ALTER ROLE/DATABASE ... SET) may change it.",
+        &jwt_roles, "anon,authenticated", PGC_SUSET, GUC_LIST_INPUT, check_jwt_roles,
+        assign_jwt_roles, nullptr);
 #if PG_VERSION_NUM >= 150000
     MarkGUCPrefixReserved("session_persist");
 #else

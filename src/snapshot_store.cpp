@@ -65,13 +65,9 @@ Datum result_tuple(FunctionCallInfo fcinfo, const SaveResult &r) {
 
 void check_size(Datum session_id, int64 size) {
     if (size > settings::max_snapshot_bytes)
-        raise(sqlstate::program_limit_exceeded,
-              psprintf("snapshot of session %s is too large: %lld bytes", uuid_text(session_id),
-                       static_cast<long long>(size)),
-              psprintf("session_persist.max_snapshot_bytes is %d bytes.",
-                       settings::max_snapshot_bytes),
-              "Keep large artifacts out of the state (store them elsewhere and reference them), "
-              "or ask an administrator to raise the limit.");
+        check_value_size(psprintf("snapshot of session %s", uuid_text(session_id)), size,
+                         "Keep large artifacts out of the state (store them elsewhere and "
+                         "reference them), or ask an administrator to raise the limit.");
 }
 
 // Writes the new chain row, the messages the save syncs (may be NULL) and the session's
@@ -141,8 +137,10 @@ SP_FUNCTION(sp_create_session_snapshot) {
     Jsonb *metadata = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
 
     require_json_object(state, "p_snapshot_data");
-    if (metadata)
+    if (metadata) {
         require_json_object(metadata, "p_metadata");
+        check_value_size("p_metadata", VARSIZE(metadata));
+    }
     if (has_expected && expected < 0)
         raise(sqlstate::invalid_parameter_value,
               psprintf("p_expected_number must be 0 or more, not %d", expected));
@@ -208,9 +206,9 @@ SP_FUNCTION(sp_create_session_snapshot) {
         result.kind = storage.keyframe ? "full" : "delta";
         result.stored_bytes = storage.stored_bytes;
         if (new_messages)
-            notify_session_event(session_id, session.user_id, "messages",
+            notify_session_event(session_id, "messages",
                                  session.message_count + JB_ROOT_COUNT(new_messages));
-        notify_session_event(session_id, session.user_id, "snapshot", number);
+        notify_session_event(session_id, "snapshot", number);
     }
     SPI_finish();
 

@@ -20,8 +20,8 @@ CREATE FUNCTION @extschema@.fork_session(p_session_id uuid, p_snapshot_number in
 COMMENT ON FUNCTION @extschema@.fork_session(uuid, integer, text) IS
     'A new session of the caller''s starting from snapshot p_snapshot_number (NULL: the latest) of a readable session, with the messages up to it; returns its id';
 
--- NOTIFY session_persist {"session_id", "user_id", "event":"delete"} when a session is
--- deleted (at commit; session_persist.notify switches it off).
+-- NOTIFY session_persist {"session_id", "event":"delete"} when a session is deleted (at
+-- commit, when session_persist.notify is on).
 CREATE FUNCTION @extschema@.notify_session_deleted() RETURNS trigger
     AS 'MODULE_PATHNAME', 'sp_notify_session_deleted'
     LANGUAGE C;

@@ -1,3 +1,145 @@
 -- session_persist 1.0 -> 1.1 (ALTER EXTENSION session_persist UPDATE).
 -- Every change made to sql/install/ since 1.0 was released, in the same order.
 \echo Use "ALTER EXTENSION session_persist UPDATE TO '1.1'" to load this file. \quit
+
+-- Security (issue 13): identity comes from request.jwt.claims only for the roles in
+-- session_persist.jwt_roles; NOTIFY is off by default and carries no user id; every
+-- client-supplied value has a size limit. Those live in the library; the catalog changes
+-- are the comments below, the pinned search_path of cleanup_snapshots_in_batches and the
+-- event trigger that refuses client triggers and foreign keys.
+COMMENT ON FUNCTION @extschema@.current_user_id() IS
+    'The caller: for a role in session_persist.jwt_roles, the sub claim of request.jwt.claims (NULL: anonymous); for any other role, its name';
+COMMENT ON FUNCTION @extschema@.current_organization_id() IS
+    'The caller''s organization: for a role in session_persist.jwt_roles, the org_id (or app_metadata.org_id) claim; else session_persist.organization_id';
+
+-- Triggers and foreign keys that clients attached to the tables under 1.0 would run inside
+-- the extension's writes as the tables' owner: the update refuses to go on while any exists
+-- whose function (or table) belongs to a role without the owner's rights.
+DO $$
+DECLARE
+    found record;
+BEGIN
+    FOR found IN
+        SELECT format('trigger %I on %s', t.tgname, t.tgrelid::regclass) AS what
+          FROM pg_catalog.pg_trigger t
+          JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+          JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+         WHERE NOT t.tgisinternal
+           AND c.oid IN ('@extschema@.free_agent_sessions'::regclass,
+                         '@extschema@.session_snapshot_chain'::regclass,
+                         '@extschema@.session_messages'::regclass,
+                         '@extschema@.session_snapshots'::regclass,
+                         '@extschema@.sessions_list'::regclass)
+           AND NOT pg_catalog.pg_has_role(p.proowner, c.relowner, 'USAGE')
+        UNION ALL
+        SELECT format('foreign key %I of %s', k.conname, k.conrelid::regclass)
+          FROM pg_catalog.pg_constraint k
+          JOIN pg_catalog.pg_class t ON t.oid = k.conrelid
+          JOIN pg_catalog.pg_class c ON c.oid = k.confrelid
+         WHERE k.contype = 'f'
+           AND c.oid IN ('@extschema@.free_agent_sessions'::regclass,
+                         '@extschema@.session_snapshot_chain'::regclass,
+                         '@extschema@.session_messages'::regclass)
+           AND t.relnamespace <> '@extschema@'::regnamespace
+           AND NOT pg_catalog.pg_has_role(t.relowner, c.relowner, 'USAGE')
+    LOOP
+        RAISE EXCEPTION 'session_persist 1.1 refuses clients'' triggers and foreign keys on its tables: % exists', found.what
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Drop it (it runs with the tables'' owner''s rights inside cleanup, import and fork), then update again.';
+    END LOOP;
+END $$;
+
+-- cleanup_snapshots_in_batches pins search_path in each of its transactions (62_cleanup_batches).
+CREATE OR REPLACE PROCEDURE @extschema@.cleanup_snapshots_in_batches(
+        p_keep_count integer DEFAULT 10, p_older_than timestamptz DEFAULT NULL,
+        p_sessions_per_transaction integer DEFAULT 100, INOUT p_deleted bigint DEFAULT 0)
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    callers_path text := pg_catalog.current_setting('search_path');
+    bypass boolean;
+    batch  uuid[];
+    after  uuid;
+    id     uuid;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF p_keep_count IS NULL OR p_sessions_per_transaction IS NULL THEN
+        RAISE EXCEPTION 'p_keep_count and p_sessions_per_transaction must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF p_keep_count OPERATOR(pg_catalog.<) 1 OR p_sessions_per_transaction OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_keep_count and p_sessions_per_transaction must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The latest snapshot is never deleted.';
+    END IF;
+    SELECT r.rolsuper OR r.rolbypassrls INTO bypass FROM pg_catalog.pg_roles r
+     WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER;
+    p_deleted := 0;
+    LOOP
+        SELECT pg_catalog.array_agg(s.id ORDER BY s.id) INTO batch
+          FROM (SELECT f.id FROM @extschema@.free_agent_sessions f
+                 WHERE f.snapshot_count OPERATOR(pg_catalog.>) p_keep_count
+                   AND (after IS NULL OR f.id OPERATOR(pg_catalog.>) after)
+                   AND (bypass OR f.user_id OPERATOR(pg_catalog.=) @extschema@.current_user_id())
+                 ORDER BY f.id LIMIT p_sessions_per_transaction) s;
+        EXIT WHEN batch IS NULL;
+        FOREACH id IN ARRAY batch LOOP
+            p_deleted := p_deleted OPERATOR(pg_catalog.+)
+                         @extschema@.cleanup_old_snapshots(id, p_keep_count, p_older_than);
+        END LOOP;
+        after := batch[pg_catalog.array_upper(batch, 1)];
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+    PERFORM pg_catalog.set_config('search_path', callers_path, true);
+END $$;
+
+-- 90_attachments: no client attaches code or constraints to the extension's relations
+-- (SPEC.md, "Identity and access").
+--
+-- Gateways grant ALL on new tables to their client roles (Supabase's default privileges),
+-- which includes TRIGGER and REFERENCES. A client's trigger on these tables would run inside
+-- the extension's writes as the tables' owner (cleanup, import, fork), and inside other
+-- users' direct INSERTs and UPDATEs as them; a client's foreign key to a session would
+-- reveal that a private id exists and stop its owner from deleting it. Revoking the two
+-- privileges is not enough (a gateway may grant them again), so this event trigger refuses,
+-- at the end of the command, any trigger on the extension's tables and views and any
+-- foreign key that references them, unless the role running the command has the rights of
+-- their owner. Rules need ownership already.
+CREATE FUNCTION @extschema@.refuse_client_attachments() RETURNS event_trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    protected oid[];
+    found record;
+BEGIN
+    SELECT array_agg(d.objid) INTO protected
+      FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.classid = 'pg_class'::regclass
+       AND d.deptype = 'e' AND e.extname = 'session_persist';
+    FOR found IN
+        SELECT format('trigger %I on %s', t.tgname, t.tgrelid::regclass) AS what, t.tgrelid AS target
+          FROM pg_event_trigger_ddl_commands() c JOIN pg_trigger t ON t.oid = c.objid
+         WHERE c.classid = 'pg_trigger'::regclass AND t.tgrelid = ANY (protected)
+        UNION ALL
+        SELECT format('foreign key %I of %s referencing %s', k.conname, k.conrelid::regclass,
+                      k.confrelid::regclass),
+               k.confrelid
+          FROM pg_event_trigger_ddl_commands() c JOIN pg_constraint k ON k.conrelid = c.objid
+         WHERE c.classid = 'pg_class'::regclass AND k.contype = 'f'
+           AND k.confrelid = ANY (protected) AND NOT k.conrelid = ANY (protected)
+    LOOP
+        IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = found.target),
+                           'USAGE') THEN
+            RAISE EXCEPTION '% is refused: % belongs to session_persist', found.what,
+                            found.target::regclass
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'Only the owner of session_persist''s tables may attach triggers or '
+                               'foreign keys to them: they would run inside other users'' writes.',
+                      HINT = 'Keep your own rows in your own tables, keyed by the session id '
+                             'without a foreign key; read sessions through the extension''s functions.';
+        END IF;
+    END LOOP;
+END $$;
+REVOKE ALL ON FUNCTION @extschema@.refuse_client_attachments() FROM PUBLIC;
+CREATE EVENT TRIGGER session_persist_refuse_client_attachments ON ddl_command_end
+    WHEN TAG IN ('CREATE TRIGGER', 'CREATE TABLE', 'ALTER TABLE')
+    EXECUTE FUNCTION @extschema@.refuse_client_attachments();
