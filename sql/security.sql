@@ -127,6 +127,13 @@ SELECT pg_temp.refusal($$UPDATE free_agent_sessions SET organization_id = 'org-a
 SELECT pg_temp.refusal($$INSERT INTO free_agent_sessions (name, organization_id) VALUES ('x', 'org-a')$$) AS insert_into_org_a;
 SELECT pg_temp.refusal($$TRUNCATE session_snapshot_chain$$) AS truncate_chain;
 SELECT pg_temp.refusal($$TRUNCATE free_agent_sessions CASCADE$$) AS truncate_sessions;
+-- Denial of service: locking another user's (public) session row finds no row to lock ...
+SELECT count(*) AS locked_alice_public FROM (SELECT 1 FROM free_agent_sessions WHERE id = '00000000-0000-0000-0000-00000000a002' FOR UPDATE) l;
+SELECT count(*) AS locked_alice_public_key_share FROM (SELECT 1 FROM free_agent_sessions WHERE id = '00000000-0000-0000-0000-00000000a002' FOR KEY SHARE) l;
+-- ... and pages of history are capped (p_limit at most 1000, 22023 beyond).
+SELECT pg_temp.refusal($$SELECT * FROM get_session_messages('00000000-0000-0000-0000-00000000a002', 0, 100000000)$$) AS huge_page;
+-- PostgreSQL's own limit, in the README: a role that may UPDATE or DELETE a table may LOCK it.
+SELECT pg_temp.refusal($$LOCK TABLE free_agent_sessions IN ACCESS EXCLUSIVE MODE NOWAIT$$) AS lock_table_documented;
 SELECT pg_temp.refusal($$SELECT guard_session_row()$$) AS call_guard;
 SELECT pg_temp.refusal($$SELECT refuse_client_attachments()$$) AS call_event_trigger_function;
 COMMIT;
