@@ -60,6 +60,31 @@ DROP SCHEMA evil CASCADE;
 DELETE FROM agents.free_agent_sessions WHERE name = 'mallory';
 REVOKE USAGE ON SCHEMA agents FROM regress_sp_mallory;
 DROP ROLE regress_sp_mallory;
+
+-- The kept plans follow the objects (src/catalog.hpp). Statistics, a new index, a grant and a
+-- storage option invalidate the tables but keep the plans (the plan cache revalidates them);
+-- a renamed schema, even inside a transaction that already used the old plans, gets new ones
+-- (the old are freed at commit); every function keeps working throughout.
+SELECT id AS cached FROM agents.create_session('cached plans') \gset
+SELECT snapshot_number FROM agents.create_session_snapshot(:'cached', '{"messages": [{"role": "user", "content": "q"}], "n": 1}');
+ANALYZE agents.free_agent_sessions;
+CREATE INDEX cached_name_idx ON agents.free_agent_sessions (name);
+GRANT SELECT ON agents.session_messages TO PUBLIC;
+ALTER TABLE agents.session_snapshot_chain SET (autovacuum_vacuum_scale_factor = 0.05);
+SELECT agents.fork_session(:'cached') IS NOT NULL AS forked,
+       agents.import_session(agents.export_session(:'cached')) IS NOT NULL AS imported;
+BEGIN;
+SELECT snapshot_number FROM agents.create_session_snapshot(:'cached', '{"n": 2}');
+ALTER SCHEMA agents RENAME TO agents_renamed;
+SELECT snapshot_number FROM agents_renamed.create_session_snapshot(:'cached', '{"n": 3}');
+SELECT agents_renamed.fork_session(:'cached') IS NOT NULL AS forked_after_rename;
+SELECT agents_renamed.get_latest_snapshot(:'cached');
+COMMIT;
+ALTER SCHEMA agents_renamed RENAME TO agents;
+DROP INDEX agents.cached_name_idx;
+SELECT agents.cleanup_old_snapshots(:'cached', 1) AS pruned, agents.get_latest_snapshot(:'cached');
+SELECT count(*) AS problems FROM agents.free_agent_sessions s, LATERAL agents.verify_session(s.id);
+
 DROP EXTENSION session_persist;
 DROP SCHEMA agents;
 CREATE EXTENSION session_persist;

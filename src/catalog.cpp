@@ -191,33 +191,62 @@ const QueryText query_texts[] = {
      " RETURNING id",
      2,
      {UUIDOID, TEXTOID}},
-    // SaveSnapshotUnsynced: import and fork save a new session's first snapshot through
-    // create_session_snapshot itself (as the caller, who owns that session); their history is
-    // written explicitly, so the state's messages are not synced again.
-    {"SELECT snapshot_number FROM %1$s.create_session_snapshot($1, $2, NULL, $3, false)",
-     3,
-     {UUIDOID, JSONBOID, JSONBOID}},
 };
 static_assert(sizeof query_texts / sizeof query_texts[0] == static_cast<size_t>(Sql::Count_),
               "one text per Query");
 
-struct CatalogCache {
-    bool valid;
+// What the plans were prepared against. Plans name the schema in their text and the tables'
+// OIDs in their trees, so they stay valid exactly as long as these do.
+struct CatalogIdentity {
+    Oid extension;
+    Oid schema;
     Oid sessions_relid;
     Oid chain_relid;
     Oid messages_relid;
     Oid owner;
-    char *schema_sql; // quoted schema name, in TopMemoryContext
+    const char *schema_sql; // quoted schema name; in TopMemoryContext once cached
+};
+
+struct CatalogCache {
+    bool checked; // false after an invalidation that may concern us: look again on next use
+    bool known;   // identity is filled in
+    CatalogIdentity identity;
     SPIPlanPtr plans[static_cast<int>(Sql::Count_)];
 };
 
 CatalogCache cache;
-bool callback_registered = false;
+// Plans prepared against an identity that no longer holds (the extension was dropped and
+// created again, or its schema renamed). A call that started before the change may still be
+// executing one of them, so they are freed only at the end of the transaction, when no call
+// of ours can be running.
+List *retired_plans = NIL;
+bool callbacks_registered = false;
 
-void invalidate(Datum, Oid relid) {
-    // Only mark: a plan may be executing right now. Plans are freed on next use.
-    if (relid == InvalidOid || relid == cache.sessions_relid)
-        cache.valid = false;
+// Invalidation callbacks only mark: a plan may be executing right now. Plans are never freed
+// here or on the next use. The plan cache revalidates a kept plan by itself when its tables
+// change (ANALYZE, VACUUM, ALTER TABLE, CREATE/DROP INDEX, GRANT), so the plans are dropped
+// only when the schema or the tables themselves were replaced (see ensure_fresh).
+void relation_changed(Datum, Oid relid) {
+    if (relid == InvalidOid || !cache.known || relid == cache.identity.sessions_relid ||
+        relid == cache.identity.chain_relid || relid == cache.identity.messages_relid)
+        cache.checked = false;
+}
+
+void catalog_changed(Datum, int, uint32) {
+    cache.checked = false;
+}
+
+void free_retired_plans(XactEvent event, void *) {
+    if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+        event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+        return;
+    if (retired_plans == NIL)
+        return;
+    ListCell *cell;
+    foreach (cell, retired_plans)
+        SPI_freeplan(static_cast<SPIPlanPtr>(lfirst(cell)));
+    list_free(retired_plans);
+    retired_plans = NIL;
 }
 
 // The schema of an extension (get_extension_schema() is not exported before PostgreSQL 16).
@@ -243,43 +272,66 @@ Oid table_oid(const char *name, Oid schema) {
     return relid;
 }
 
-void refresh() {
-    for (SPIPlanPtr &p : cache.plans) {
-        if (p)
-            SPI_freeplan(p);
-        p = nullptr;
-    }
-    if (cache.schema_sql)
-        pfree(cache.schema_sql);
-    cache.schema_sql = nullptr;
-
-    Oid extension = get_extension_oid("session_persist", true);
-    if (!OidIsValid(extension))
-        raise("55000", "extension \"session_persist\" is not installed in this database", nullptr,
-              "Run CREATE EXTENSION session_persist.");
-    Oid schema = extension_schema(extension);
-    char *schema_name = get_namespace_name(schema);
-    Oid relid = table_oid("free_agent_sessions", schema);
-    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+// The extension's objects as the catalogs describe them now (schema_sql in the current
+// memory context).
+CatalogIdentity look_up_identity() {
+    CatalogIdentity found{};
+    found.extension = get_extension_oid("session_persist", true);
+    if (!OidIsValid(found.extension))
+        raise("55000", "extension \"session_persist\" is not installed in this database",
+              nullptr, "Run CREATE EXTENSION session_persist.");
+    found.schema = extension_schema(found.extension);
+    found.sessions_relid = table_oid("free_agent_sessions", found.schema);
+    found.chain_relid = table_oid("session_snapshot_chain", found.schema);
+    found.messages_relid = table_oid("session_messages", found.schema);
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(found.sessions_relid));
     if (!HeapTupleIsValid(tuple))
         raise(sqlstate::internal_error, "cache lookup failed for free_agent_sessions");
-    cache.owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
+    found.owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
     ReleaseSysCache(tuple);
+    found.schema_sql = quote_identifier(get_namespace_name(found.schema));
+    return found;
+}
 
-    cache.sessions_relid = relid;
-    cache.chain_relid = table_oid("session_snapshot_chain", schema);
-    cache.messages_relid = table_oid("session_messages", schema);
-    cache.schema_sql = MemoryContextStrdup(TopMemoryContext, quote_identifier(schema_name));
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(invalidate, (Datum)0);
-        callback_registered = true;
-    }
-    cache.valid = true;
+bool same_objects(const CatalogIdentity &a, const CatalogIdentity &b) {
+    return a.extension == b.extension && a.schema == b.schema &&
+           a.sessions_relid == b.sessions_relid && a.chain_relid == b.chain_relid &&
+           a.messages_relid == b.messages_relid && strcmp(a.schema_sql, b.schema_sql) == 0;
+}
+
+void register_callbacks() {
+    if (callbacks_registered)
+        return;
+    CacheRegisterRelcacheCallback(relation_changed, (Datum)0);
+    CacheRegisterSyscacheCallback(NAMESPACEOID, catalog_changed, (Datum)0);
+    RegisterXactCallback(free_retired_plans, nullptr);
+    callbacks_registered = true;
 }
 
 void ensure_fresh() {
-    if (!cache.valid)
-        refresh();
+    if (cache.checked)
+        return;
+    register_callbacks();
+    CatalogIdentity now = look_up_identity();
+    if (cache.known && same_objects(cache.identity, now)) {
+        cache.identity.owner = now.owner; // ALTER TABLE ... OWNER TO: the plans still hold
+        cache.checked = true;
+        return;
+    }
+    // New objects: the kept plans name others. Retire them (see retired_plans).
+    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+    for (SPIPlanPtr &p : cache.plans) {
+        if (p)
+            retired_plans = lappend(retired_plans, p);
+        p = nullptr;
+    }
+    MemoryContextSwitchTo(old);
+    if (cache.known)
+        pfree(const_cast<char *>(cache.identity.schema_sql));
+    now.schema_sql = MemoryContextStrdup(TopMemoryContext, now.schema_sql);
+    cache.identity = now;
+    cache.known = true;
+    cache.checked = true;
 }
 
 } // namespace
@@ -289,7 +341,7 @@ SPIPlanPtr plan(Sql q) {
     SPIPlanPtr &slot = cache.plans[static_cast<int>(q)];
     if (!slot) {
         const QueryText &text = query_texts[static_cast<int>(q)];
-        char *sql = psprintf(text.sql, cache.schema_sql);
+        char *sql = psprintf(text.sql, cache.identity.schema_sql);
         SPIPlanPtr prepared = SPI_prepare(sql, text.nargs, const_cast<Oid *>(text.argtypes));
         if (!prepared)
             elog(ERROR, "session_persist: SPI_prepare failed (%s): %s",
@@ -303,22 +355,22 @@ SPIPlanPtr plan(Sql q) {
 
 Oid sessions_table() {
     ensure_fresh();
-    return cache.sessions_relid;
+    return cache.identity.sessions_relid;
 }
 
 Oid chain_table() {
     ensure_fresh();
-    return cache.chain_relid;
+    return cache.identity.chain_relid;
 }
 
 Oid messages_table() {
     ensure_fresh();
-    return cache.messages_relid;
+    return cache.identity.messages_relid;
 }
 
 Oid table_owner() {
     ensure_fresh();
-    return cache.owner;
+    return cache.identity.owner;
 }
 
 bool current_user_bypasses_rls() {

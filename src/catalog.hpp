@@ -1,8 +1,11 @@
 // Where the extension's objects are, and the SPI plans that reach them.
 //
 // The schema is read from the extension's pg_extension entry (never from search_path) and
-// cached per backend with the table owner; a relcache invalidation of the sessions table
-// (DROP/ALTER EXTENSION) marks the cache stale and the plans are rebuilt on next use.
+// cached per backend with the tables' OIDs and owner. Plans are prepared once and kept; the
+// plan cache revalidates them when the tables change. An invalidation of our tables or of a
+// schema makes the next use look the objects up again; only when they really are other
+// objects (DROP and CREATE EXTENSION, a renamed schema) are new plans prepared, and the old
+// ones are freed at the end of the transaction, never while a call may be running them.
 #pragma once
 
 #include "pg.hpp"
@@ -29,7 +32,6 @@ enum class Sql {
     ExportSession,
     ImportSession,
     ForkSession,
-    SaveSnapshotUnsynced,
     Count_ // number of queries
 };
 

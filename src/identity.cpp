@@ -11,6 +11,8 @@
 #include "settings.hpp"
 
 extern "C" {
+#include "utils/inval.h"
+#include "utils/syscache.h"
 #include "utils/varlena.h"
 }
 
@@ -24,8 +26,18 @@ struct JwtRoleCache {
     bool is_jwt_role = false;
 };
 JwtRoleCache jwt_role_cache;
+bool role_callback_registered = false;
+
+// A role renamed, dropped or created may change the answer for the same OID.
+void roles_changed(Datum, int, uint32) {
+    jwt_role_cache.user = InvalidOid;
+}
 
 bool current_user_is_jwt_role() {
+    if (!role_callback_registered) {
+        CacheRegisterSyscacheCallback(AUTHOID, roles_changed, (Datum)0);
+        role_callback_registered = true;
+    }
     Oid user = GetUserId();
     if (jwt_role_cache.user == user &&
         jwt_role_cache.generation == sp::settings::jwt_roles_generation)

@@ -21,6 +21,7 @@
 #include "notify.hpp"
 #include "session_access.hpp"
 #include "snapshot_restore.hpp"
+#include "snapshot_store.hpp"
 #include "spi_util.hpp"
 
 namespace {
@@ -203,11 +204,15 @@ Datum new_session_id(MemoryContext upper) {
     return column_copy(0, 1, &isnull, upper);
 }
 
-// Saves `state` as the new session's first snapshot, through create_session_snapshot.
+// Saves `state` as the new session's first snapshot, as the caller (who owns the session).
+// Its history was written explicitly, so the state's messages are not synced again.
 void save_first_snapshot(Datum session_id, Jsonb *state, const char *metadata) {
-    Datum args[] = {session_id, JsonbPGetDatum(state),
-                    DirectFunctionCall1(jsonb_in, CStringGetDatum(metadata))};
-    run(Sql::SaveSnapshotUnsynced, args, nullptr, false, 1);
+    SaveRequest request{};
+    request.session_id = session_id;
+    request.state = state;
+    request.metadata = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(metadata)));
+    request.sync_messages = false;
+    save_snapshot(request);
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 #include "session_access.hpp"
 #include "settings.hpp"
 #include "snapshot_storage.hpp"
+#include "snapshot_store.hpp"
 #include "spi_util.hpp"
 #include "core/state_hash.hpp"
 
@@ -23,18 +24,6 @@ using namespace sp;
 
 // Columns of Sql::ChainLink.
 enum LinkColumn { LinkId = 1, LinkCreatedAt, LinkKind, LinkSize, LinkStored };
-
-// What the function returns: its OUT parameters.
-struct SaveResult {
-    Datum id;
-    Datum session_id;
-    int32 snapshot_number;
-    bool created;
-    const char *kind;
-    int64 snapshot_size;
-    int64 stored_bytes;
-    Datum created_at;
-};
 
 // The result's descriptor, looked up once per call site (kept in fn_extra, in fn_mcxt).
 TupleDesc result_descriptor(FunctionCallInfo fcinfo) {
@@ -125,25 +114,23 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     finish_session_update(&sessions, now);
 }
 
+
 } // namespace
 
-SP_FUNCTION(sp_create_session_snapshot) {
-    require_arg(fcinfo, 0, "p_session_id");
-    require_arg(fcinfo, 1, "p_snapshot_data");
-    Datum session_id = PG_GETARG_DATUM(0);
-    Jsonb *state = PG_GETARG_JSONB_P(1);
-    bool has_expected = !PG_ARGISNULL(2);
-    int32 expected = has_expected ? PG_GETARG_INT32(2) : 0;
-    Jsonb *metadata = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
+namespace sp {
 
+SaveResult save_snapshot(const SaveRequest &request) {
+    Datum session_id = request.session_id;
+    Jsonb *state = request.state;
+    Jsonb *metadata = request.metadata;
     require_json_object(state, "p_snapshot_data");
     if (metadata) {
         require_json_object(metadata, "p_metadata");
         check_value_size("p_metadata", VARSIZE(metadata));
     }
-    if (has_expected && expected < 0)
+    if (request.has_expected && request.expected < 0)
         raise(sqlstate::invalid_parameter_value,
-              psprintf("p_expected_number must be 0 or more, not %d", expected));
+              psprintf("p_expected_number must be 0 or more, not %d", request.expected));
     int64 size = VARSIZE(state);
     check_size(session_id, size);
     StateHash hash = state_hash_of(state);
@@ -152,9 +139,10 @@ SP_FUNCTION(sp_create_session_snapshot) {
     SPI_connect();
     WritableSession session = lock_session_for_write(session_id, upper);
     int32 latest = session.latest_snapshot_number;
-    if (has_expected && expected != latest)
+    if (request.has_expected && request.expected != latest)
         raise(sqlstate::serialization_failure,
-              psprintf("session %s has changed since snapshot %d", uuid_text(session_id), expected),
+              psprintf("session %s has changed since snapshot %d", uuid_text(session_id),
+                       request.expected),
               psprintf("The latest snapshot is %d.", latest),
               "Restore the latest snapshot, merge your changes, and save again with "
               "p_expected_number set to its number.");
@@ -186,7 +174,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
         StoragePlan storage =
             plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
         Jsonb *new_messages = nullptr;
-        if (PG_ARGISNULL(4) || PG_GETARG_BOOL(4)) {
+        if (request.sync_messages) {
             // The new elements of the state's messages array go to the history, found from
             // the previous snapshot's fingerprint (or, without one, its restored state).
             if (latest == 0 || storage.has_previous_mark)
@@ -218,5 +206,20 @@ SP_FUNCTION(sp_create_session_snapshot) {
                         uuid_text(session_id), static_cast<long long>(size)),
                  errdetail("session_persist.warn_snapshot_bytes is %d bytes.",
                            settings::warn_snapshot_bytes)));
-    return result_tuple(fcinfo, result);
+    return result;
+}
+
+} // namespace sp
+
+SP_FUNCTION(sp_create_session_snapshot) {
+    require_arg(fcinfo, 0, "p_session_id");
+    require_arg(fcinfo, 1, "p_snapshot_data");
+    SaveRequest request{};
+    request.session_id = PG_GETARG_DATUM(0);
+    request.state = PG_GETARG_JSONB_P(1);
+    request.has_expected = !PG_ARGISNULL(2);
+    request.expected = request.has_expected ? PG_GETARG_INT32(2) : 0;
+    request.metadata = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
+    request.sync_messages = PG_ARGISNULL(4) || PG_GETARG_BOOL(4);
+    return result_tuple(fcinfo, save_snapshot(request));
 }
