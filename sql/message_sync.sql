@@ -1,9 +1,10 @@
 -- create_session_snapshot's p_sync_messages: the elements of the state's top-level
--- "messages" array that are new since the previous snapshot go to the history, in the
--- same transaction. Let P be the previous snapshot's messages (n of them) and M the new:
--- all of M when there is no previous snapshot or n = 0; M[n:] when M[n-1] equals P's last
--- element (appended); else what follows the last element of M equal to P's last
--- (truncated); else all of M (rewritten).
+-- "messages" array that the history lacks go to it, in the same transaction: one row per
+-- message version. Let P be the previous snapshot's messages and M the new, and L the length
+-- of the prefix they share: the new versions are the elements of M[L:] that are not among
+-- P[L:] (each element of P[L:] accounts for one equal element of M). So appended messages
+-- are added; a message changed in place is added as its new version, without the messages
+-- around it; a truncated, compacted or rewritten context adds what it did not have.
 SET client_min_messages = warning;
 \i test/sql/refusal.sql
 -- Saves a state whose messages are the given contents (odd positions user, even assistant).
@@ -47,8 +48,8 @@ SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
 -- Rewritten (a summary): nothing equals f, so all of M is new.
 SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{summary,g}');
 SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
--- The last element is searched from the end: with two copies of g (as the assistant) the
--- later one counts.
+-- Messages inserted before a kept one are new too (the history never loses a message), and
+-- of two copies of g, one was in P and one is new.
 SELECT pg_temp.save('00000000-0000-0000-0000-000000000401', '{x,y,z,g,w,g,v,i}');
 SELECT pg_temp.history('00000000-0000-0000-0000-000000000401');
 -- Emptied context (n was 4, M = []): nothing to add; then the next save finds n = 0, so
@@ -146,3 +147,112 @@ SELECT message_count FROM free_agent_sessions WHERE id = '00000000-0000-0000-000
 DELETE FROM free_agent_sessions WHERE id = '00000000-0000-0000-0000-000000000411';
 DROP ROLE regress_sp_sync_owner;
 DROP ROLE regress_sp_sync_other;
+
+-- ---------------------------------------------------------------- how real clients save
+-- Each pattern below, then: the history holds one row per message version, and the final
+-- conversation (the last state's messages) appears in it complete and in order.
+CREATE FUNCTION pg_temp.save_json(s uuid, messages jsonb) RETURNS int LANGUAGE sql AS $$
+  SELECT snapshot_number FROM create_session_snapshot(s, jsonb_build_object('messages', messages))
+$$;
+CREATE FUNCTION pg_temp.msg(role text, content text, extra jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
+  SELECT jsonb_build_object('role', role, 'content', content) || extra
+$$;
+-- The history's rows as "content" or "content{status}", and whether the latest state's
+-- messages are a subsequence of it (in order).
+CREATE FUNCTION pg_temp.versions(s uuid) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  rows text[];
+  conversation jsonb := get_latest_snapshot(s) -> 'messages';
+  at int := 1;
+  m jsonb;
+  found boolean;
+BEGIN
+  SELECT array_agg(content || coalesce('{' || (metadata ->> 'status') || '}', '') ORDER BY message_order)
+    INTO rows FROM session_messages WHERE session_id = s;
+  FOR m IN SELECT * FROM jsonb_array_elements(conversation) LOOP
+    found := false;
+    WHILE at <= coalesce(array_length(rows, 1), 0) AND NOT found LOOP
+      found := rows[at] = (m ->> 'content') || coalesce('{' || (m ->> 'status') || '}', '');
+      at := at + 1;
+    END LOOP;
+    IF NOT found THEN
+      -- After a compaction the kept messages come before the summary in the history.
+      IF EXISTS (SELECT FROM jsonb_array_elements(conversation) c
+                  WHERE NOT ((c ->> 'content') || coalesce('{' || (c ->> 'status') || '}', '')) = ANY (rows)) THEN
+        RETURN array_to_string(rows, ' ') || '  [conversation NOT in the history: ' || (m ->> 'content') || ']';
+      END IF;
+      RETURN array_to_string(rows, ' ') || format('  [%s rows, every message of the conversation of %s in it]',
+                                                   coalesce(array_length(rows, 1), 0), jsonb_array_length(conversation));
+    END IF;
+  END LOOP;
+  RETURN array_to_string(rows, ' ') || format('  [%s rows, conversation of %s in order]',
+                                               coalesce(array_length(rows, 1), 0), jsonb_array_length(conversation));
+END $$;
+
+INSERT INTO free_agent_sessions (id, name) VALUES
+  ('00000000-0000-0000-0000-000000000411', 'streaming'),
+  ('00000000-0000-0000-0000-000000000412', 'tool status'),
+  ('00000000-0000-0000-0000-000000000413', 'edit and resend'),
+  ('00000000-0000-0000-0000-000000000414', 'compaction'),
+  ('00000000-0000-0000-0000-000000000415', 'long compaction'),
+  ('00000000-0000-0000-0000-000000000416', 'rewritten');
+
+-- Streaming: each reply is saved twice while it streams and once complete, 30 turns: 4
+-- versions per turn (the question, two partial replies, the complete one), 120 rows.
+SELECT count(*) AS saves FROM generate_series(1, 30) t,
+  LATERAL (SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000411',
+                    coalesce((SELECT jsonb_agg(x ORDER BY o) FROM (
+                        SELECT 2 * k - 1 AS o, pg_temp.msg('user', 'q' || k) AS x FROM generate_series(1, t) k
+                        UNION ALL
+                        SELECT 2 * k, pg_temp.msg('assistant', 'a' || k) FROM generate_series(1, t - 1) k) z), '[]')
+                    || jsonb_build_array(pg_temp.msg('assistant', v)))
+             FROM unnest(ARRAY['a' || t || '…', 'a' || t || '……', 'a' || t]) v) s;
+SELECT count(*) AS rows, count(DISTINCT content) AS versions
+  FROM session_messages WHERE session_id = '00000000-0000-0000-0000-000000000411';
+SELECT substr(pg_temp.versions('00000000-0000-0000-0000-000000000411'), 1, 60) AS first_turns,
+       regexp_replace(pg_temp.versions('00000000-0000-0000-0000-000000000411'), '^.*  \[', '[') AS verdict;
+
+-- A tool call whose result changes status between saves: one row per status.
+SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000412', jsonb_build_array(
+  pg_temp.msg('user', 'weather?'), pg_temp.msg('assistant', 'calling', '{"tool_calls":[{"id":"c1"}]}'),
+  pg_temp.msg('tool', '', '{"tool_call_id":"c1","status":"pending"}')));
+SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000412', jsonb_build_array(
+  pg_temp.msg('user', 'weather?'), pg_temp.msg('assistant', 'calling', '{"tool_calls":[{"id":"c1"}]}'),
+  pg_temp.msg('tool', '', '{"tool_call_id":"c1","status":"running"}')));
+SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000412', jsonb_build_array(
+  pg_temp.msg('user', 'weather?'), pg_temp.msg('assistant', 'calling', '{"tool_calls":[{"id":"c1"}]}'),
+  pg_temp.msg('tool', 'sunny', '{"tool_call_id":"c1","status":"done"}'),
+  pg_temp.msg('assistant', 'it is sunny')));
+SELECT pg_temp.versions('00000000-0000-0000-0000-000000000412');
+
+-- Edit and resend: the client drops its tail and sends a replacement; only the
+-- replacement (and what follows it) is added.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000413', '{q1,a1,q2,a2}');
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000413', '{q1,a1,q2-edited}');
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000413', '{q1,a1,q2-edited,a2-new}');
+SELECT pg_temp.versions('00000000-0000-0000-0000-000000000413');
+
+-- Compaction: a summary plus the recent messages, then more turns: the summary and the new
+-- turns are added, the kept messages are not (within the mark's window, and beyond it,
+-- where the previous snapshot is read to tell).
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000414', '{m1,m2,m3,m4,m5,m6,m7,m8}');
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000414', '{summary,m6,m7,m8,m9}');
+SELECT pg_temp.versions('00000000-0000-0000-0000-000000000414');
+CREATE FUNCTION pg_temp.turns(first int, last int) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT jsonb_agg(pg_temp.msg(CASE WHEN i % 2 = 1 THEN 'user' ELSE 'assistant' END, 'm' || i) ORDER BY i)
+    FROM generate_series(first, last) i
+$$;
+SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000415', pg_temp.turns(1, 80));
+SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000415',
+                         jsonb_build_array(pg_temp.msg('system', 'summary')) || pg_temp.turns(41, 81));
+SELECT count(*) AS rows, count(DISTINCT content) AS distinct_contents,
+       string_agg(content, ' ' ORDER BY message_order) FILTER (WHERE message_order > 80) AS added_by_compaction
+  FROM session_messages WHERE session_id = '00000000-0000-0000-0000-000000000415';
+
+-- A context rewritten into a summary: only the summary is new.
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000416', '{q1,a1,q2,a2}');
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000416', '{summary}');
+SELECT pg_temp.save('00000000-0000-0000-0000-000000000416', '{summary,q3}');
+SELECT pg_temp.versions('00000000-0000-0000-0000-000000000416');
+SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v
+ WHERE s.id BETWEEN '00000000-0000-0000-0000-000000000411' AND '00000000-0000-0000-0000-000000000416';

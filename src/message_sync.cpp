@@ -70,58 +70,44 @@ void check_message(const JsonbValue *element, int32 index, const char *what, con
               hint);
 }
 
-// The elements of `array` from `start` on, as an array of their own.
-Jsonb *array_tail(JsonbContainer *array, int32 start) {
+// The elements of `array` at `indexes`, as an array of their own.
+Jsonb *array_elements(JsonbContainer *array, const std::vector<uint32_t> &indexes) {
     JsonbParseState *state = nullptr;
     pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
-    for (int32 i = start; i < array_length(array); ++i)
+    for (uint32_t i : indexes)
         pushJsonbValue(&state, WJB_ELEM, getIthJsonbValueFromContainer(array, i));
     return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, nullptr));
 }
 
-// Where the new messages of `messages` start, given the previous snapshot's mark. Let P be
-// the previous snapshot's messages array (length n, last element hashing to h) and M the
-// new one:
-//  - no previous snapshot, or n = 0: all of M is new;
-//  - M has at least n elements and M[n-1] hashes to h: M[n:] is new (the client appended,
-//    the common case);
-//  - otherwise the last element of M that hashes to h, searching from M's end: the elements
-//    after it are new (the client truncated its context but kept the recent messages);
-//  - no element hashes to h: all of M is new (the client rewrote its context, e.g. into a
-//    summary).
-// So the history keeps every message ever saved and gains only what is new.
-int32 first_new_message(Jsonb *state, const MessagesMark *previous) {
-    if (!previous || previous->length == 0 || !previous->has_last)
-        return 0;
+// The mark of the state snapshot `number` of the session had, with every element's hash:
+// the previous snapshot is restored (as the table owner: the caller owns the session).
+MessagesMark full_mark_of_snapshot(Datum session_id, int32 number) {
+    RestoredSnapshot restored;
+    bool found = false;
+    as_table_owner([&] {
+        found = restore_snapshot(session_id, number, CurrentMemoryContext, false, &restored);
+    });
+    if (!found)
+        raise(sqlstate::data_corrupted,
+              psprintf("snapshot %d of session %s is missing", number, uuid_text(session_id)),
+              nullptr, "Run verify_session() on the session.");
+    return cpp_call([&] {
+        return messages::mark_of_state(root_of(restored.state, sqlstate::data_corrupted), true);
+    });
+}
+
+// The indexes of the new versions in `state`'s messages array (core/message_versions.hpp);
+// nullopt when `previous` cannot tell.
+std::optional<std::vector<uint32_t>> new_versions(Jsonb *state, const MessagesMark &previous) {
     return cpp_call([&] {
         jsonb::Value list;
         root_container(state, sqlstate::data_corrupted).find("messages", &list);
-        jsonb::Container messages(list, sqlstate::data_corrupted);
-        uint32_t n = previous->length, m = messages.size();
-        auto hash_of = [&](uint32_t i) {
-            jsonb::Value e = messages.element(i);
-            return hash_state(e.data, e.length);
-        };
-        if (m >= n && hash_of(n - 1) == previous->last)
-            return static_cast<int32>(n);
-        // One forward pass (the reader is fastest forward): the last match wins.
-        int32 start = 0;
-        for (uint32_t i = 0; i < m; ++i) {
-            if (i % 4096 == 0)
-                interrupt_poll()();
-            if (hash_of(i) == previous->last)
-                start = static_cast<int32>(i) + 1;
-        }
-        return start;
+        return messages::new_elements(previous,
+                                      jsonb::Container(list, sqlstate::data_corrupted));
     });
 }
 
 } // namespace
-
-MessagesMark messages_mark(Jsonb *state) {
-    return cpp_call(
-        [&] { return fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted)); });
-}
 
 void check_messages(JsonbContainer *messages, int32 start, const char *what, const char *hint) {
     for (int32 i = start; i < array_length(messages); ++i) {
@@ -205,39 +191,28 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
     notify_session_event(session_id, "messages", session.message_count + count);
 }
 
-Jsonb *new_messages_of_state(Jsonb *state, const MessagesMark *previous) {
+Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_number,
+                            const MessagesMark *previous) {
     JsonbContainer *messages = state_messages(state);
     if (!messages)
         return nullptr;
-    int32 start = first_new_message(state, previous);
-    if (start >= array_length(messages))
+    std::optional<std::vector<uint32_t>> fresh;
+    if (previous_number == 0)
+        fresh = new_versions(state, MessagesMark{});
+    else if (previous)
+        fresh = new_versions(state, *previous);
+    if (!fresh) // no usable mark, or it cannot tell (the array changed before its window)
+        fresh = new_versions(state, full_mark_of_snapshot(session_id, previous_number));
+    if (fresh->empty())
         return nullptr;
-    check_messages(messages, start, "p_snapshot_data's messages",
-                   "Save with p_sync_messages => false to keep the state's messages out of the "
-                   "session's history.");
-    return array_tail(messages, start);
-}
-
-Jsonb *new_messages_since_snapshot(Datum session_id, Jsonb *state, int32 previous_number) {
-    if (!state_messages(state))
-        return nullptr;
-    MessagesMark mark;
-    bool has_previous = previous_number > 0;
-    if (has_previous) {
-        RestoredSnapshot restored;
-        bool found = false;
-        as_table_owner([&] {
-            found = restore_snapshot(session_id, previous_number, CurrentMemoryContext, false,
-                                     &restored);
-        });
-        if (!found)
-            raise(sqlstate::data_corrupted,
-                  psprintf("snapshot %d of session %s is missing", previous_number,
-                           uuid_text(session_id)),
-                  nullptr, "Run verify_session() on the session.");
-        mark = messages_mark(restored.state);
+    for (uint32_t i : *fresh) {
+        JsonbValue *element = getIthJsonbValueFromContainer(messages, i);
+        check_message(element, static_cast<int32>(i), "p_snapshot_data's messages",
+                      "Save with p_sync_messages => false to keep the state's messages out of "
+                      "the session's history.");
+        pfree(element);
     }
-    return new_messages_of_state(state, has_previous ? &mark : nullptr);
+    return array_elements(messages, *fresh);
 }
 
 } // namespace sp

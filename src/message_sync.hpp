@@ -12,21 +12,17 @@
 
 namespace sp {
 
-// Where a state's top-level messages array stood: its length and the hash of its last
-// element's jsonb bytes. Kept in every snapshot's fingerprint (core/fingerprint.hpp).
+// Where a state's top-level messages array stood (core/message_versions.hpp), as kept in
+// every snapshot's fingerprint.
 using MessagesMark = fingerprint::MessagesMark;
 
-MessagesMark messages_mark(Jsonb *state);
-
-// The new elements of `state`'s top-level messages array (checked to be messages), given
-// the previous snapshot's mark (nullptr: no previous snapshot), as a jsonb array; NULL when
-// there are none. The rule is in message_sync.cpp. create_session_snapshot appends them
-// with the snapshot's own rows (insert_messages).
-Jsonb *new_messages_of_state(Jsonb *state, const MessagesMark *previous);
-
-// The same when the previous snapshot has no usable fingerprint: its mark is found by
-// restoring snapshot `previous_number` (0: none) as the table owner.
-Jsonb *new_messages_since_snapshot(Datum session_id, Jsonb *state, int32 previous_number);
+// The new versions in `state`'s top-level messages array (checked to be messages) since
+// snapshot `previous_number` (0: none), as a jsonb array; NULL when there are none.
+// `previous` is that snapshot's mark from its fingerprint (nullptr when unreadable); when it
+// is missing or cannot tell, the previous snapshot is restored to find the full mark.
+// create_session_snapshot appends them with the snapshot's own rows (insert_messages).
+Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_number,
+                            const MessagesMark *previous);
 
 // 22023 unless every element of `messages` from `start` on is a message: an object with a
 // "role" (system, user, assistant, tool) and a "content" key. `what` names the array in

@@ -174,15 +174,10 @@ SaveResult save_snapshot(const SaveRequest &request) {
         StoragePlan storage =
             plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
         Jsonb *new_messages = nullptr;
-        if (request.sync_messages) {
-            // The new elements of the state's messages array go to the history, found from
-            // the previous snapshot's fingerprint (or, without one, its restored state).
-            if (latest == 0 || storage.has_previous_mark)
-                new_messages =
-                    new_messages_of_state(state, latest == 0 ? nullptr : &storage.previous_mark);
-            else
-                new_messages = new_messages_since_snapshot(session_id, state, latest);
-        }
+        if (request.sync_messages)
+            new_messages = new_messages_to_sync(
+                session_id, state, latest,
+                storage.has_previous_mark ? &storage.previous_mark : nullptr);
         MemoryContext spi = MemoryContextSwitchTo(upper);
         result.id = random_uuid();
         result.created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());

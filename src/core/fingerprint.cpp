@@ -15,11 +15,18 @@ using jsonb::Value;
 
 namespace {
 
-constexpr int nested_depth = 2; // members of the root object, and of objects inside it
 // Version 2 ends with a checksum: a fingerprint damaged on disk (data checksums are off by
 // default) must read as no fingerprint, which makes the save a keyframe, rather than as
-// another state's, which would make it write a delta that does not restore.
-constexpr char magic[4] = {'S', 'P', 'F', 2};
+// another state's, which would make it write a delta that does not restore. Version 3 keeps
+// members of large objects at any depth and a window of message hashes. An older version
+// reads as no fingerprint: the next save is a keyframe and finds its messages from the
+// previous snapshot itself.
+constexpr char magic[4] = {'S', 'P', 'F', 3};
+
+// Whether an object value gets its members' fingerprint.
+bool keeps_members(const Value &v, int depth) {
+    return v.length >= members_min_bytes && depth < max_member_depth;
+}
 using Checksum = uint64_t;
 
 Checksum checksum_of(std::string_view bytes) {
@@ -91,7 +98,7 @@ struct Reader {
         // left cannot hold is refused before anything is allocated for it.
         constexpr size_t min_member = sizeof(uint32_t) + 1 + sizeof(uint64_t) + sizeof(uint32_t);
         uint32_t n;
-        if (depth > nested_depth || !get(&n) || n > (in.size() - at) / min_member)
+        if (depth > max_member_depth || !get(&n) || n > (in.size() - at) / min_member)
             return false;
         ms->resize(n);
         for (Member &m : *ms) {
@@ -127,7 +134,7 @@ std::vector<Member> members_of(const Container &object, int depth) {
                 m.kind = Kind::Array;
                 m.count = c.size();
                 m.hash = hash_array(c, 0, nullptr);
-            } else if (depth < nested_depth) {
+            } else if (keeps_members(v, depth + 1)) {
                 m.kind = Kind::ObjectWithMembers;
                 m.members = members_of(c, depth + 1);
             } else {
@@ -151,8 +158,10 @@ std::string serialize(const Print &p) {
     w.put(p.deltas_since);
     w.put(p.delta_bytes_since);
     w.put(p.messages.length);
-    w.put<uint8_t>(p.messages.has_last);
-    w.out.append(reinterpret_cast<const char *>(p.messages.last.bytes), StateHash::size);
+    w.put(p.messages.prefix_hash);
+    w.put<uint32_t>(static_cast<uint32_t>(p.messages.window.size()));
+    for (uint64_t h : p.messages.window)
+        w.put(h);
     w.members(p.members);
     w.put(checksum_of(w.out));
     return std::move(w.out);
@@ -169,33 +178,16 @@ bool parse(std::string_view stored, Print *p) {
         return false;
     Reader r{bytes};
     r.at = sizeof magic;
-    uint8_t has_last;
+    uint32_t window;
     if (!r.get(&p->keyframe_number) || !r.get(&p->keyframe_bytes) || !r.get(&p->deltas_since) ||
-        !r.get(&p->delta_bytes_since) || !r.get(&p->messages.length) || !r.get(&has_last) ||
-        bytes.size() - r.at < StateHash::size)
+        !r.get(&p->delta_bytes_since) || !r.get(&p->messages.length) ||
+        !r.get(&p->messages.prefix_hash) || !r.get(&window) || window > p->messages.length ||
+        window > (bytes.size() - r.at) / sizeof(uint64_t))
         return false;
-    p->messages.has_last = has_last != 0;
-    memcpy(p->messages.last.bytes, bytes.data() + r.at, StateHash::size);
-    r.at += StateHash::size;
+    p->messages.window.resize(window);
+    for (uint64_t &h : p->messages.window)
+        r.get(&h);
     return r.members(&p->members, 1) && r.at == bytes.size();
-}
-
-MessagesMark messages_mark(const Value &root) {
-    MessagesMark mark;
-    if (!root.is_container())
-        return mark;
-    Container top(root, "XX001");
-    Value messages;
-    if (!top.find("messages", &messages) || !messages.is_container())
-        return mark;
-    Container list(messages, "XX001");
-    if (!list.is_array() || list.size() == 0)
-        return mark;
-    mark.length = list.size();
-    Value last = list.element(list.size() - 1);
-    mark.has_last = true;
-    mark.last = hash_state(last.data, last.length);
-    return mark;
 }
 
 namespace {
@@ -281,7 +273,7 @@ struct PrintDiffer {
             return m;
         }
         m.hash = hash_value(v);
-        if (is_object && depth < nested_depth) {
+        if (is_object && keeps_members(v, depth + 1)) {
             Container c(v, "XX001");
             m.kind = Kind::ObjectWithMembers;
             if (before && before->kind == Kind::ObjectWithMembers && before->hash == m.hash) {

@@ -1,15 +1,18 @@
 // Compact fingerprints of a saved state, so that a save finds what changed from the new
 // state alone, without rebuilding the previous one.
 //
-// For each member of the top-level object (and of objects one level down) a fingerprint
+// For each member of the top-level object, and of every object nested in it at any depth
+// that is large enough to be worth patching key by key (members_min_bytes), a fingerprint
 // keeps a 64-bit hash of the value; for arrays also the element count, the hash being a
 // running hash over the elements, so "the old array is a prefix of the new one" is one
-// hash comparison at the old count. It also carries the chain bookkeeping that decides
-// when the next keyframe is due, and the mark message sync needs (messages_mark).
+// hash comparison at the old count. So a change deep in a large object costs about its own
+// size. It also carries the chain bookkeeping that decides when the next keyframe is due,
+// and the mark message sync needs (core/message_versions.hpp).
 #pragma once
 
 #include "core/delta_codec.hpp"
 #include "core/jsonb_format.hpp"
+#include "core/message_versions.hpp"
 #include "core/state_hash.hpp"
 
 #include <cstdint>
@@ -30,12 +33,15 @@ struct Member {
     std::vector<Member> members; // Kind::ObjectWithMembers, sorted by jsonb key order
 };
 
+// An object nested in the state gets its members' fingerprint (and is patched key by key)
+// when its jsonb takes at least this many bytes; a smaller one is replaced whole when it
+// changes, which costs about as much as its patch would. Nesting deeper than
+// max_member_depth levels is fingerprinted as a whole.
+constexpr uint32_t members_min_bytes = 256;
+constexpr int max_member_depth = 64;
+
 // Where the state's top-level "messages" array stood, for message history sync.
-struct MessagesMark {
-    uint32_t length = 0;
-    bool has_last = false;
-    StateHash last{}; // hash_state of the last element's jsonb bytes
-};
+using MessagesMark = messages::Mark;
 
 struct Print {
     // chain bookkeeping, as of this snapshot
@@ -53,7 +59,9 @@ std::string serialize(const Print &print);
 bool parse(std::string_view bytes, Print *out);
 
 // The mark of a state's top-level "messages" array (length 0 when there is none).
-MessagesMark messages_mark(const jsonb::Value &root);
+inline MessagesMark messages_mark(const jsonb::Value &root) {
+    return messages::mark_of_state(root);
+}
 
 // The members' fingerprint of a state whose root is an object.
 std::vector<Member> members_of(const jsonb::Container &root_object);
@@ -61,7 +69,7 @@ std::vector<Member> members_of(const jsonb::Container &root_object);
 // The delta from the state `previous` describes to `next_root` (an object), built from the
 // fingerprint alone, and the members' fingerprint of next_root. Members whose hash is
 // unchanged cost nothing; an array whose old elements are a prefix costs its new elements;
-// objects one level down are patched key by key; anything else is replaced.
+// objects with a members' fingerprint are patched key by key; anything else is replaced.
 // When the delta's encoding is known to exceed `max_bytes` (the values it copies and their
 // entries add up to more), no delta is built and the result is empty; *next_members is
 // complete either way. A save passes what the keyframe rule still allows, so a state that changed

@@ -202,7 +202,7 @@ void stored_fingerprint(Gen &gen, bool raw) {
     fingerprint::Print parsed;
     if (!fingerprint::parse({stored.data.get(), stored.size}, &parsed))
         return; // the save then writes a keyframe
-    // what parses is what serializes back (has_last is a flag: any non-zero byte is true)
+    // what parses is what serializes back
     std::string again = fingerprint::serialize(parsed);
     fingerprint::Print reparsed;
     FUZZ_CHECK(fingerprint::parse(again, &reparsed) && fingerprint::serialize(reparsed) == again);

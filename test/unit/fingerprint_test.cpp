@@ -64,7 +64,8 @@ TEST(Fingerprint, SerializationRoundTrips) {
     EXPECT_EQ(back.keyframe_number, 7u);
     EXPECT_EQ(back.delta_bytes_since, 99u);
     EXPECT_EQ(back.messages.length, 10u);
-    EXPECT_EQ(back.messages.last, p.messages.last);
+    EXPECT_EQ(back.messages.window, p.messages.window);
+    EXPECT_EQ(back.messages.prefix_hash, p.messages.prefix_hash);
     ASSERT_EQ(back.members.size(), 3u);
     EXPECT_EQ(fingerprint::serialize(back), fingerprint::serialize(p));
 }
@@ -153,4 +154,52 @@ TEST(Fingerprint, ADeltaOverItsBudgetIsNotBuilt) {
                                 root_container(after), &next, arena, fits.size());
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(jsonb::encode(*d), fits);
+}
+
+namespace {
+
+// A state whose "memory" holds, `depth` levels down (the root object is level 1), an object of
+// 100 facts of about 60 bytes each; `changed` facts hold the turn's value instead.
+std::string deep_state(Builder &b, int depth, int turn, int changed) {
+    std::vector<std::pair<std::string, jsonb::Node>> facts;
+    for (int k = 0; k < 100; ++k)
+        facts.emplace_back("fact" + std::to_string(k),
+                           b.str((k < changed ? "turn " + std::to_string(turn) + " " : "fixed ") +
+                                 std::string(50, 'x')));
+    jsonb::Node node = b.obj(std::move(facts));
+    for (int level = depth - 1; level > 1; --level)
+        node = b.obj({{"level" + std::to_string(level), std::move(node)},
+                      {"note", b.str("level " + std::to_string(level))}});
+    return jsonb::encode(b.obj({{"memory", std::move(node)}, {"turn", b.num(turn)}}));
+}
+
+} // namespace
+
+// SPEC.md, Storage: a change at any depth costs about the size of that change. Two facts
+// changed in a 100-fact object (6 KB) at depth 3, 5 and 8 give a delta of about those two
+// facts and the keys leading to them, not the object around them.
+TEST(Fingerprint, AChangeDeepInALargeObjectCostsAboutItsOwnSize) {
+    for (int depth : {3, 5, 8}) {
+        Builder b;
+        std::string before = deep_state(b, depth, 1, 2);
+        std::string after = deep_state(b, depth, 2, 2);
+        ASSERT_GT(before.size(), 6000u);
+        std::string d = delta_between(before, after);
+        std::vector<jsonb::Value> chain{root(d)};
+        EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
+        // two facts of ~60 bytes, their keys, and one wrapper per level on the way down
+        EXPECT_LT(d.size(), 200u + 40u * depth) << "depth " << depth << ": " << d.size();
+    }
+}
+
+// Small objects are fingerprinted whole: a change inside one replaces it, which costs about
+// what patching it would.
+TEST(Fingerprint, SmallObjectsAreReplacedWhole) {
+    Builder b;
+    std::string before = jsonb::encode(b.obj({{"a", b.obj({{"b", b.obj({{"c", b.num(1)}})}})}}));
+    std::string after = jsonb::encode(b.obj({{"a", b.obj({{"b", b.obj({{"c", b.num(2)}})}})}}));
+    std::string d = delta_between(before, after);
+    std::vector<jsonb::Value> chain{root(d)};
+    EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
+    EXPECT_LT(d.size(), 2 * before.size());
 }

@@ -1,0 +1,81 @@
+#include "core/message_versions.hpp"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace sp::messages {
+
+namespace {
+
+// The running hash of element hashes [0, count).
+uint64_t prefix_hash_of(const std::vector<uint64_t> &hashes, uint32_t count) {
+    return XXH3_64bits(hashes.data(), count * sizeof(uint64_t));
+}
+
+std::vector<uint64_t> hashes_of(const jsonb::Container &array) {
+    std::vector<uint64_t> hashes(array.size());
+    for (uint32_t i = 0; i < array.size(); ++i)
+        hashes[i] = element_hash(array.element(i));
+    return hashes;
+}
+
+} // namespace
+
+uint64_t element_hash(const jsonb::Value &e) {
+    return XXH3_64bits_withSeed(e.data, e.length, static_cast<uint64_t>(e.type));
+}
+
+Mark mark_of(const jsonb::Container &messages, bool full) {
+    Mark mark;
+    if (!messages.is_array())
+        return mark;
+    std::vector<uint64_t> hashes = hashes_of(messages);
+    mark.length = static_cast<uint32_t>(hashes.size());
+    uint32_t start = full || mark.length <= window_size ? 0 : mark.length - window_size;
+    mark.prefix_hash = prefix_hash_of(hashes, start);
+    mark.window.assign(hashes.begin() + start, hashes.end());
+    return mark;
+}
+
+Mark mark_of_state(const jsonb::Value &root, bool full) {
+    if (!root.is_container())
+        return Mark{};
+    jsonb::Container top(root, "XX001");
+    jsonb::Value list;
+    if (!top.is_object() || !top.find("messages", &list) || !list.is_container())
+        return Mark{};
+    return mark_of(jsonb::Container(list, "XX001"), full);
+}
+
+std::optional<std::vector<uint32_t>> new_elements(const Mark &previous,
+                                                  const jsonb::Container &next) {
+    std::vector<uint64_t> hashes = hashes_of(next);
+    uint32_t m = static_cast<uint32_t>(hashes.size());
+    uint32_t start = previous.window_start();
+    if (start > 0 && (m < start || prefix_hash_of(hashes, start) != previous.prefix_hash))
+        return std::nullopt;
+    // The shared prefix: at least the part before the window, then element by element.
+    uint32_t shared = start;
+    while (shared < std::min(previous.length, m) &&
+           hashes[shared] == previous.window[shared - start])
+        ++shared;
+    // Each element of the previous array after the shared prefix accounts for one equal
+    // element of the new one; what is left over is new.
+    std::unordered_map<uint64_t, uint32_t> unclaimed;
+    for (uint32_t i = shared; i < previous.length; ++i)
+        ++unclaimed[previous.window[i - start]];
+    std::vector<uint32_t> fresh;
+    for (uint32_t i = shared; i < m; ++i) {
+        auto found = unclaimed.find(hashes[i]);
+        if (found != unclaimed.end() && found->second > 0)
+            --found->second;
+        else
+            fresh.push_back(i);
+    }
+    return fresh;
+}
+
+} // namespace sp::messages
