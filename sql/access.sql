@@ -77,7 +77,7 @@ SELECT name FROM sessions_list ORDER BY name;
 SELECT pg_temp.refusal($$SELECT get_latest_snapshot('00000000-0000-0000-0000-000000001002')$$);
 SELECT get_latest_snapshot('00000000-0000-0000-0000-000000001003')->>'owner' AS public_state;
 -- cleanup without a session covers only the caller's own sessions: none here.
-SELECT cleanup_old_snapshots(p_keep_count => 1);
+SELECT cleanup_all_snapshots(p_keep_count => 1);
 COMMIT;
 
 -- An anonymous request (a JWT without sub): public sessions only, writes nothing.

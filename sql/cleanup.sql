@@ -44,7 +44,7 @@ SELECT cleanup_old_snapshots(p_session_id => '00000000-0000-0000-0000-0000000000
 SELECT * FROM pg_temp.counters('00000000-0000-0000-0000-0000000000c3');
 
 -- Without a session: every session the caller may write.
-SELECT cleanup_old_snapshots(p_keep_count => 3);
+SELECT cleanup_all_snapshots(p_keep_count => 3);
 SELECT name, (pg_temp.counters(id)).* FROM free_agent_sessions ORDER BY name;
 
 -- In batches, committing as it goes (for large nightly jobs): the same result.
@@ -60,6 +60,13 @@ SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-0
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-0000000000c2', NULL)$$);
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000ffff', 1)$$);
 SELECT * FROM pg_temp.counters('00000000-0000-0000-0000-0000000000c2');
+
+-- A NULL session is refused, never "every session"; that is cleanup_all_snapshots, which
+-- with no arguments applies each session's policy (by default: keep everything).
+SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots(NULL, 1)$$);
+SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots(NULL)$$);
+SELECT pg_temp.refusal($$SELECT cleanup_all_snapshots(0)$$);
+SELECT cleanup_all_snapshots() AS deleted_by_default_policy;
 
 -- Every session this file made or changed verifies (chain, hashes, counters): no rows.
 SELECT s.id, v.* FROM free_agent_sessions s, LATERAL verify_session(s.id) v;

@@ -50,7 +50,7 @@ SELECT snapshot_number FROM agents.create_session_snapshot(:'mallory_session', '
 SELECT snapshot_number FROM agents.create_session_snapshot(:'mallory_session', '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}');
 SELECT snapshot_number FROM agents.create_session_snapshot(:'mallory_session', '{"messages": [], "n": 3}');
 SELECT agents.cleanup_old_snapshots(:'mallory_session', 1) AS deleted;
-SELECT agents.cleanup_old_snapshots(NULL, 1) AS deleted_everywhere;
+SELECT agents.cleanup_all_snapshots(1) AS deleted_everywhere;
 SELECT agents.get_latest_snapshot(:'mallory_session');
 SELECT snapshot_number FROM agents.get_snapshot(:'mallory_session', 3);
 SELECT count(*) AS problems FROM agents.verify_session(:'mallory_session');

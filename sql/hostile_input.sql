@@ -83,10 +83,10 @@ SELECT pg_temp.refusal($$SELECT snapshot_data('00000000-0000-0000-0000-00000000b
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000bad1', 0)$$);
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000bad1', -1)$$);
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000bad1', -2147483648)$$);
-SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots(NULL, 0)$$);
+SELECT pg_temp.refusal($$SELECT cleanup_all_snapshots(0)$$);
 -- Valid but deleting nothing: keep more than there are; only snapshots older than -infinity.
 SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000bad1', 2147483647) AS deleted;
-SELECT cleanup_old_snapshots(NULL, 2147483647) AS deleted;
+SELECT cleanup_all_snapshots(2147483647) AS deleted;
 SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000bad1', 1, '-infinity') AS deleted;
 
 -- ---------------------------------------------------------------- sizes past the limit
@@ -121,7 +121,7 @@ SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000
 SELECT pg_temp.refusal($$SELECT cleanup_old_snapshots('00000000-0000-0000-0000-00000000bad2', 1)$$);
 SELECT get_latest_snapshot('00000000-0000-0000-0000-00000000bad2') AS public_state;
 -- bob's cleanup of "all his sessions" does not reach alice's.
-SELECT cleanup_old_snapshots(NULL, 1) AS deleted;
+SELECT cleanup_all_snapshots(1) AS deleted;
 -- Direct writes: refused or invisible.
 SELECT pg_temp.refusal($$UPDATE free_agent_sessions SET user_id = 'regress_hostile_bob' WHERE id = '00000000-0000-0000-0000-00000000bad2'$$);
 SELECT pg_temp.refusal($$INSERT INTO session_snapshot_chain (session_id, snapshot_number, user_id, snapshot_size, stored_bytes, kind, state, state_hash)

@@ -34,6 +34,8 @@ SELECT snapshot_number, created
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '{"step":4}', 2)$$);
 -- The expected number of an unchanged retry is checked too.
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '{"step":3}', 1)$$);
+-- A number ahead of the latest is not "changed since": it names a snapshot that does not exist yet.
+SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '{"step":3}', 999)$$);
 -- 0 means "no snapshot yet".
 SELECT snapshot_number FROM create_session_snapshot('00000000-0000-0000-0000-000000000002', '{"first":true}', 0);
 
@@ -59,6 +61,12 @@ SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '[1,2]')$$);
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '"a string"')$$);
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '42')$$);
+SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '{"x":1}', p_sync_messages => NULL)$$);
+-- A tiny state that changed is stored in full when its delta would not be smaller.
+SELECT kind, snapshot_size, stored_bytes <= snapshot_size AS stored_the_smaller
+  FROM create_session_snapshot('00000000-0000-0000-0000-000000000001', '{"a": 1, "b": 2}');
+SELECT kind, snapshot_size, stored_bytes <= snapshot_size AS stored_the_smaller
+  FROM create_session_snapshot('00000000-0000-0000-0000-000000000001', '{"a": 3, "b": 4}');
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', 'null')$$);
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '{}', p_metadata => '[]')$$);
 SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-000000000001', '{}', -1)$$);

@@ -109,12 +109,14 @@ const QueryText query_texts[] = {
      " RETURNING *",
      5,
      {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID}},
-    // WritableSessions: sessions the caller may prune that have more than $1 snapshots.
+    // WritableSessions: the next $4 sessions after $3 (NULL: from the first) that the caller
+    // may prune and that have more than $1 snapshots.
     {"SELECT id FROM %1$s.free_agent_sessions"
      " WHERE snapshot_count > $1 AND ($2 OR user_id = %1$s.current_user_id())"
-     " ORDER BY id",
-     2,
-     {INT4OID, BOOLOID}},
+     "   AND ($3::uuid IS NULL OR id > $3)"
+     " ORDER BY id LIMIT $4",
+     4,
+     {INT4OID, BOOLOID, UUIDOID, INT4OID}},
     // ImportMessages: appends export_session's message objects
     // ({"role", "content", "metadata", "created_at"}), validated by session_transfer.cpp.
     {"WITH added AS ("

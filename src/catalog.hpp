@@ -10,6 +10,8 @@
 
 #include "pg.hpp"
 
+#include "guard.hpp"
+
 namespace sp {
 
 // Every query session_persist runs. Each is prepared once per backend and kept.
@@ -49,18 +51,21 @@ Oid messages_table();
 Oid table_owner();
 
 // Runs fn with the table owner as current user (restricted security context); the caller's
-// identity is restored even when fn raises an error.
+// identity is restored even when fn raises an error. fn runs inside cpp_call, so a C++
+// exception from it becomes a PostgreSQL error before it could cross PG_TRY.
 template <typename Fn> void as_table_owner(Fn &&fn) {
     Oid saved_user;
     int saved_context;
     GetUserIdAndSecContext(&saved_user, &saved_context);
     SetUserIdAndSecContext(table_owner(), saved_context | SECURITY_LOCAL_USERID_CHANGE |
                                               SECURITY_RESTRICTED_OPERATION);
+    sigjmp_buf *handler = PG_exception_stack;
     PG_TRY();
-    { fn(); }
+    { cpp_call(fn); }
     PG_FINALLY();
     { SetUserIdAndSecContext(saved_user, saved_context); }
     PG_END_TRY();
+    check_error_handler(handler);
 }
 
 // True when the current user is not subject to row-level security on our tables

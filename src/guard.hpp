@@ -33,49 +33,6 @@ struct PgError {
 [[noreturn]] void raise(const char *sqlstate, const char *message, const char *detail = nullptr,
                         const char *hint = nullptr);
 
-// Runs fn; a PostgreSQL error inside it becomes a thrown sp::PgError.
-template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
-    MemoryContext caller_context = CurrentMemoryContext;
-    ErrorData *volatile captured = nullptr;
-    if constexpr (std::is_void_v<decltype(fn())>) {
-        PG_TRY();
-        { fn(); }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(caller_context);
-            captured = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_END_TRY();
-        if (captured)
-            throw PgError{captured};
-    } else {
-        using Result = decltype(fn());
-        // A plain object stays valid across the longjmp because it is only written inside
-        // PG_TRY and read after it when no error happened.
-        Result result{};
-        Result *volatile slot = &result;
-        PG_TRY();
-        { *slot = fn(); }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(caller_context);
-            captured = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_END_TRY();
-        if (captured)
-            throw PgError{captured};
-        return result;
-    }
-}
-
-// Lets PostgreSQL cancel a long C++ loop (statement_timeout, pg_cancel_backend).
-inline void check_for_interrupts() {
-    if (INTERRUPTS_PENDING_CONDITION())
-        pg_call([] { ProcessInterrupts(); });
-}
-
 // Records the exception being handled (call only inside a catch block); raise_captured()
 // then raises it as a PostgreSQL ERROR once the handler has ended.
 void capture_current_exception() noexcept;
@@ -90,6 +47,62 @@ template <typename Fn> auto cpp_call(Fn &&fn) -> decltype(fn()) {
         capture_current_exception();
     }
     raise_captured();
+}
+
+// After a PG_TRY block: PostgreSQL's error handler must be the one from before it. A C++
+// exception that crossed the block would have left it pointing into a frame that is gone,
+// and the next ERROR would jump there; stop the backend instead.
+inline void check_error_handler(sigjmp_buf *before) {
+    if (PG_exception_stack != before)
+        elog(FATAL, "session_persist: an exception crossed a PostgreSQL error handler");
+}
+
+// Runs fn; a PostgreSQL error inside it becomes a thrown sp::PgError. fn runs inside
+// cpp_call, so a C++ exception from it is turned into that PostgreSQL error first and never
+// crosses PG_TRY.
+template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
+    MemoryContext caller_context = CurrentMemoryContext;
+    sigjmp_buf *handler = PG_exception_stack;
+    ErrorData *volatile captured = nullptr;
+    if constexpr (std::is_void_v<decltype(fn())>) {
+        PG_TRY();
+        { cpp_call(fn); }
+        PG_CATCH();
+        {
+            MemoryContextSwitchTo(caller_context);
+            captured = CopyErrorData();
+            FlushErrorState();
+        }
+        PG_END_TRY();
+        check_error_handler(handler);
+        if (captured)
+            throw PgError{captured};
+    } else {
+        using Result = decltype(fn());
+        // A plain object stays valid across the longjmp because it is only written inside
+        // PG_TRY and read after it when no error happened.
+        Result result{};
+        Result *volatile slot = &result;
+        PG_TRY();
+        { *slot = cpp_call(fn); }
+        PG_CATCH();
+        {
+            MemoryContextSwitchTo(caller_context);
+            captured = CopyErrorData();
+            FlushErrorState();
+        }
+        PG_END_TRY();
+        check_error_handler(handler);
+        if (captured)
+            throw PgError{captured};
+        return result;
+    }
+}
+
+// Lets PostgreSQL cancel a long C++ loop (statement_timeout, pg_cancel_backend).
+inline void check_for_interrupts() {
+    if (INTERRUPTS_PENDING_CONDITION())
+        pg_call([] { ProcessInterrupts(); });
 }
 
 using Body = Datum (*)(FunctionCallInfo);

@@ -33,7 +33,7 @@ void notify_session_event(Datum session_id, const char *event, int32 number) {
 // AFTER DELETE trigger on free_agent_sessions: {"session_id", "event":"delete"}.
 SP_FUNCTION(sp_notify_session_deleted) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        elog(ERROR, "sp_notify_session_deleted() must be called as a trigger");
+        sp::raise("39P01", "notify_session_deleted() must be called as a trigger");
     TriggerData *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
     HeapTuple row = trigger->tg_trigtuple;
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);

@@ -75,45 +75,109 @@ int32 cleanup_session(Datum session_id, int32 latest, const CleanupRequest &req)
     return deleted;
 }
 
-} // namespace
-
-SP_FUNCTION(sp_cleanup_old_snapshots) {
-    require_arg(fcinfo, 1, "p_keep_count");
+// p_keep_count (at least 1) and p_older_than of a cleanup call; `keep_index` is the keep
+// count's argument. A NULL keep count is allowed where `optional_keep`.
+CleanupRequest cleanup_request(FunctionCallInfo fcinfo, int keep_index, bool optional_keep) {
     CleanupRequest req{};
-    req.keep_count = PG_GETARG_INT32(1);
-    if (req.keep_count < 1)
+    if (!optional_keep)
+        require_arg(fcinfo, keep_index, "p_keep_count");
+    req.keep_count = PG_ARGISNULL(keep_index) ? 0 : PG_GETARG_INT32(keep_index);
+    if (!PG_ARGISNULL(keep_index) && req.keep_count < 1)
         raise(sqlstate::invalid_parameter_value,
               psprintf("p_keep_count must be at least 1, not %d", req.keep_count),
               "The latest snapshot is never deleted.");
-    req.has_older_than = !PG_ARGISNULL(2);
-    req.older_than = req.has_older_than ? PG_GETARG_DATUM(2) : (Datum)0;
+    req.has_older_than = !PG_ARGISNULL(keep_index + 1);
+    req.older_than = req.has_older_than ? PG_GETARG_DATUM(keep_index + 1) : (Datum)0;
+    return req;
+}
 
+// Sessions are pruned this many at a time: their ids are all the all-sessions cleanup holds.
+constexpr int32 sessions_per_batch = 1000;
+
+// The next batch of sessions the caller may prune, after `after` (NULL: from the start).
+uint64 next_batch(int32 keep_count, bool bypass, Datum after, bool from_start) {
+    Datum args[] = {Int32GetDatum(keep_count), BoolGetDatum(bypass), after,
+                    Int32GetDatum(sessions_per_batch)};
+    char nulls[] = {' ', ' ', null_flag(from_start), ' '};
+    run(Sql::WritableSessions, args, nulls, true);
+    return SPI_processed;
+}
+
+} // namespace
+
+SP_FUNCTION(sp_cleanup_old_snapshots) {
+    if (PG_ARGISNULL(0))
+        raise(sqlstate::null_value_not_allowed, "p_session_id must not be null", nullptr,
+              "To prune every session you may write, call cleanup_all_snapshots().");
+    CleanupRequest req = cleanup_request(fcinfo, 1, false);
+    Datum session_id = PG_GETARG_DATUM(0);
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
+    WritableSession session = lock_session_for_write(session_id, upper);
+    int32 deleted = cleanup_session(session_id, session.latest_snapshot_number, req);
+    SPI_finish();
+    PG_RETURN_INT32(deleted);
+}
+
+// Every session the caller may write, in batches of ids, each session pruned in its own SPI
+// connection and memory context: memory does not grow with the number of sessions. A session
+// deleted meanwhile, not the caller's after all, or locked by another transaction is passed
+// over: waiting here while holding the locks of the sessions already pruned could deadlock
+// with a client saving two sessions; it is pruned next time.
+SP_FUNCTION(sp_cleanup_all_snapshots) {
+    CleanupRequest req = cleanup_request(fcinfo, 0, true);
     int64 deleted = 0;
-    if (!PG_ARGISNULL(0)) {
-        Datum session_id = PG_GETARG_DATUM(0);
-        WritableSession session = lock_session_for_write(session_id, upper);
-        deleted = cleanup_session(session_id, session.latest_snapshot_number, req);
-    } else {
-        // Every session the caller may write that has more than keep_count snapshots.
-        Datum args[] = {Int32GetDatum(req.keep_count), BoolGetDatum(current_user_bypasses_rls())};
-        run(Sql::WritableSessions, args, nullptr, false);
-        uint64 count = SPI_processed;
-        Datum *ids = static_cast<Datum *>(palloc(sizeof(Datum) * count));
+    if (req.keep_count == 0 && !req.has_older_than)
+        PG_RETURN_INT64(0); // each session's policy; by default every snapshot is kept
+    int32 listed_over = req.keep_count > 0 ? req.keep_count : 1;
+    bool bypass = current_user_bypasses_rls();
+    MemoryContext call = CurrentMemoryContext;
+    MemoryContext batch = AllocSetContextCreate(call, "cleanup_all_snapshots batch",
+                                                ALLOCSET_DEFAULT_SIZES);
+    MemoryContext per_session = AllocSetContextCreate(call, "cleanup_all_snapshots session",
+                                                      ALLOCSET_DEFAULT_SIZES);
+    Size memory_at_start = MemoryContextMemAllocated(TopMemoryContext, true);
+    Size most_memory = memory_at_start;
+    int64 sessions = 0;
+    Datum after = (Datum)0;
+    bool from_start = true;
+    SPI_connect();
+    for (;;) {
+        MemoryContextReset(batch);
+        uint64 count = next_batch(listed_over, bypass, after, from_start);
+        if (count == 0)
+            break;
+        Datum *ids = static_cast<Datum *>(MemoryContextAlloc(batch, sizeof(Datum) * count));
         for (uint64 i = 0; i < count; ++i) {
             bool isnull;
-            ids[i] = column_copy(i, 1, &isnull, upper);
+            ids[i] = column_copy(i, 1, &isnull, batch);
         }
+        SPI_freetuptable(SPI_tuptable);
         for (uint64 i = 0; i < count; ++i) {
+            check_for_interrupts();
+            MemoryContext old = MemoryContextSwitchTo(per_session);
+            SPI_connect();
             WritableSession session;
-            // A session deleted meanwhile, not the caller's after all, or locked by another
-            // transaction is skipped: waiting here while holding the locks of the sessions
-            // already pruned could deadlock with a client saving two sessions.
-            if (try_lock_session_for_write(ids[i], upper, &session, true))
+            if (try_lock_session_for_write(ids[i], per_session, &session, true))
                 deleted += cleanup_session(ids[i], session.latest_snapshot_number, req);
+            SPI_finish();
+            MemoryContextSwitchTo(old);
+            MemoryContextReset(per_session);
+            most_memory = Max(most_memory, MemoryContextMemAllocated(TopMemoryContext, true));
+            ++sessions;
         }
+        after = ids[count - 1];
+        from_start = false;
+        if (count < static_cast<uint64>(sessions_per_batch))
+            break;
     }
     SPI_finish();
-    PG_RETURN_INT32(static_cast<int32>(deleted));
+    ereport(DEBUG1, (errmsg_internal("cleanup_all_snapshots: %lld sessions looked at, %lld "
+                                     "snapshots deleted, memory grew by at most %zu bytes",
+                                     static_cast<long long>(sessions),
+                                     static_cast<long long>(deleted),
+                                     most_memory - memory_at_start)));
+    MemoryContextDelete(per_session);
+    MemoryContextDelete(batch);
+    PG_RETURN_INT64(deleted);
 }

@@ -64,7 +64,9 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
             have_members = true;
             std::string encoded = d ? jsonb::encode(*d) : std::string();
             uint64_t delta_bytes = encoded.size();
-            if (d && delta_bytes <= budget) {
+            // A delta no smaller than the state itself (a tiny state that changed) is stored
+            // as the state.
+            if (d && delta_bytes <= budget && delta_bytes < VARSIZE(state)) {
                 next.keyframe_number = before.keyframe_number;
                 next.keyframe_bytes = before.keyframe_bytes;
                 next.deltas_since = before.deltas_since + 1;

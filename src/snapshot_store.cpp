@@ -139,13 +139,20 @@ SaveResult save_snapshot(const SaveRequest &request) {
     SPI_connect();
     WritableSession session = lock_session_for_write(session_id, upper);
     int32 latest = session.latest_snapshot_number;
-    if (request.has_expected && request.expected != latest)
+    if (request.has_expected && request.expected < latest)
         raise(sqlstate::serialization_failure,
               psprintf("session %s has changed since snapshot %d", uuid_text(session_id),
                        request.expected),
               psprintf("The latest snapshot is %d.", latest),
               "Restore the latest snapshot, merge your changes, and save again with "
               "p_expected_number set to its number.");
+    if (request.has_expected && request.expected > latest)
+        raise(sqlstate::serialization_failure,
+              psprintf("session %s has no snapshot %d yet", uuid_text(session_id),
+                       request.expected),
+              psprintf("The latest snapshot is %d.", latest),
+              "p_expected_number is the number of the snapshot your state was restored from "
+              "(0 for a session without snapshots).");
 
     SaveResult result{};
     result.session_id = session_id;
@@ -215,6 +222,7 @@ SP_FUNCTION(sp_create_session_snapshot) {
     request.has_expected = !PG_ARGISNULL(2);
     request.expected = request.has_expected ? PG_GETARG_INT32(2) : 0;
     request.metadata = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
-    request.sync_messages = PG_ARGISNULL(4) || PG_GETARG_BOOL(4);
+    require_arg(fcinfo, 4, "p_sync_messages");
+    request.sync_messages = PG_GETARG_BOOL(4);
     return result_tuple(fcinfo, save_snapshot(request));
 }

@@ -20,9 +20,20 @@ CREATE FUNCTION @extschema@.get_snapshot(p_session_id uuid, p_snapshot_number in
     AS 'MODULE_PATHNAME', 'sp_get_snapshot'
     LANGUAGE C STABLE ROWS 1;
 
-CREATE FUNCTION @extschema@.cleanup_old_snapshots(p_session_id uuid DEFAULT NULL,
+CREATE FUNCTION @extschema@.cleanup_old_snapshots(p_session_id uuid,
                                                   p_keep_count integer DEFAULT 10,
                                                   p_older_than timestamptz DEFAULT NULL)
     RETURNS integer
     AS 'MODULE_PATHNAME', 'sp_cleanup_old_snapshots'
     LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.cleanup_old_snapshots(uuid, integer, timestamptz) IS
+    'Prunes one session to its newest p_keep_count snapshots (only those older than p_older_than, when given); the latest is never deleted; returns the number deleted';
+
+-- Every session the caller may write, in memory that does not grow with their number.
+CREATE FUNCTION @extschema@.cleanup_all_snapshots(p_keep_count integer DEFAULT NULL,
+                                                  p_older_than timestamptz DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'sp_cleanup_all_snapshots'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.cleanup_all_snapshots(integer, timestamptz) IS
+    'cleanup_old_snapshots for every session the caller may write (sessions locked by another transaction are passed over); returns the number deleted';

@@ -143,3 +143,22 @@ REVOKE ALL ON FUNCTION @extschema@.refuse_client_attachments() FROM PUBLIC;
 CREATE EVENT TRIGGER session_persist_refuse_client_attachments ON ddl_command_end
     WHEN TAG IN ('CREATE TRIGGER', 'CREATE TABLE', 'ALTER TABLE')
     EXECUTE FUNCTION @extschema@.refuse_client_attachments();
+
+-- cleanup_old_snapshots(NULL, ...) no longer means every session (22004): p_session_id loses
+-- its default, and the all-sessions form is cleanup_all_snapshots (issue 15).
+DROP FUNCTION @extschema@.cleanup_old_snapshots(uuid, integer, timestamptz);
+CREATE FUNCTION @extschema@.cleanup_old_snapshots(p_session_id uuid,
+                                                  p_keep_count integer DEFAULT 10,
+                                                  p_older_than timestamptz DEFAULT NULL)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'sp_cleanup_old_snapshots'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.cleanup_old_snapshots(uuid, integer, timestamptz) IS
+    'Prunes one session to its newest p_keep_count snapshots (only those older than p_older_than, when given); the latest is never deleted; returns the number deleted';
+CREATE FUNCTION @extschema@.cleanup_all_snapshots(p_keep_count integer DEFAULT NULL,
+                                                  p_older_than timestamptz DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'sp_cleanup_all_snapshots'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.cleanup_all_snapshots(integer, timestamptz) IS
+    'cleanup_old_snapshots for every session the caller may write (sessions locked by another transaction are passed over); returns the number deleted';

@@ -74,7 +74,7 @@ INSERT INTO free_agent_sessions (id, name, visibility) VALUES
 SELECT count(*) FROM generate_series(1, 8) g, (VALUES ('00000000-0000-0000-0000-000000010001'::uuid),
                                                       ('00000000-0000-0000-0000-000000010002')) v(id),
   LATERAL create_session_snapshot(v.id, jsonb_build_object('g', g, 'session', v.id));
-SELECT cleanup_old_snapshots(NULL, 3);
+SELECT cleanup_all_snapshots(3);
 COMMIT;
 
 BEGIN;

@@ -58,7 +58,7 @@ close $fh;
 open $fh, '>', "$dir/cleanup.sql" or die $!;
 print $fh <<"EOF";
 \\set sid random(1, $sessions)
-SELECT cleanup_old_snapshots(NULL, $keep_all);
+SELECT cleanup_all_snapshots($keep_all);
 SELECT cleanup_old_snapshots((SELECT id FROM load_sessions WHERE n = :sid), $keep_one);
 \\sleep 100 ms
 EOF
