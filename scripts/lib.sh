@@ -24,8 +24,9 @@ ensure_packages() {
     return 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+  # another apt (unattended-upgrades, a second checkout) holding the dpkg lock is waited for
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null && apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >/dev/null; }
 }
 
 # Several checkouts on one machine share PostgreSQL's lib directory; the lock keeps one
