@@ -192,12 +192,17 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
 }
 
 Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_number,
-                            const MessagesMark *previous) {
+                            const MessagesMark *previous, int32 known_new_from) {
     JsonbContainer *messages = state_messages(state);
     if (!messages)
         return nullptr;
     std::optional<std::vector<uint32_t>> fresh;
-    if (previous_number == 0)
+    if (previous_number > 0 && known_new_from >= 0) {
+        // appended to (or unchanged): the elements after the previous array are the new ones
+        fresh.emplace();
+        for (int32 i = known_new_from; i < array_length(messages); ++i)
+            fresh->push_back(static_cast<uint32_t>(i));
+    } else if (previous_number == 0)
         fresh = new_versions(state, MessagesMark{});
     else if (previous)
         fresh = new_versions(state, *previous);

@@ -20,9 +20,11 @@ using MessagesMark = fingerprint::MessagesMark;
 // snapshot `previous_number` (0: none), as a jsonb array; NULL when there are none.
 // `previous` is that snapshot's mark from its fingerprint (nullptr when unreadable); when it
 // is missing or cannot tell, the previous snapshot is restored to find the full mark.
-// create_session_snapshot appends them with the snapshot's own rows (insert_messages).
+// `known_new_from` (>= 0) says the previous array is a prefix of the new one, as the storage
+// plan found: the elements from there on are new, with no hashing. create_session_snapshot
+// appends them with the snapshot's own rows (insert_messages).
 Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_number,
-                            const MessagesMark *previous);
+                            const MessagesMark *previous, int32 known_new_from);
 
 // 22023 unless every element of `messages` from `start` on is a message: an object with a
 // "role" (system, user, assistant, tool) and a "content" key. `what` names the array in

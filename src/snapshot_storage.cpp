@@ -17,14 +17,26 @@ Datum to_bytea(const std::string &bytes) {
     return PointerGetDatum(out);
 }
 
+// The mark of the new state's messages: moved forward by the appended elements' hashes when
+// the previous array is a prefix of the new one (`kept` is its length), else computed whole.
+fingerprint::MessagesMark next_mark(Jsonb *state, const fingerprint::MessagesMark &previous,
+                                    uint32_t kept) {
+    jsonb::Value root = root_of(state, sqlstate::data_corrupted);
+    if (kept != UINT32_MAX && kept == previous.length)
+        if (std::optional<jsonb::Container> messages = messages::messages_of_state(root))
+            return messages::extended(previous, *messages);
+    return fingerprint::messages_mark(root);
+}
+
 // The fingerprint and bookkeeping of a snapshot stored in full; `members` is the state's
-// members' fingerprint when already computed.
+// members' fingerprint when already computed, `messages` its messages' mark.
 fingerprint::Print keyframe_print(Jsonb *state, int32 number,
-                                  std::vector<fingerprint::Member> *members) {
+                                  std::vector<fingerprint::Member> *members,
+                                  fingerprint::MessagesMark messages) {
     fingerprint::Print print;
     print.keyframe_number = static_cast<uint32_t>(number);
     print.keyframe_bytes = VARSIZE(state);
-    print.messages = fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted));
+    print.messages = std::move(messages);
     if (members)
         print.members = std::move(*members);
     else
@@ -46,6 +58,8 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
         fingerprint::Print before;
         plan.has_previous_mark = previous_print(previous, &before);
         plan.previous_mark = before.messages;
+        plan.messages_new_from = -1;
+        uint32_t kept = UINT32_MAX; // see fingerprint::delta_from
         bool keyframe =
             !plan.has_previous_mark ||
             before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
@@ -60,8 +74,10 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
             delta::Arena arena;
             std::optional<jsonb::Node> d = fingerprint::delta_from(
                 before.members, root_container(state, sqlstate::data_corrupted), &next.members,
-                arena, budget);
+                arena, budget, &kept);
             have_members = true;
+            if (kept != UINT32_MAX && kept == before.messages.length)
+                plan.messages_new_from = static_cast<int32>(kept);
             std::string encoded = d ? jsonb::encode(*d) : std::string();
             uint64_t delta_bytes = encoded.size();
             // A delta no smaller than the state itself (a tiny state that changed) is stored
@@ -71,8 +87,7 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
                 next.keyframe_bytes = before.keyframe_bytes;
                 next.deltas_since = before.deltas_since + 1;
                 next.delta_bytes_since = before.delta_bytes_since + delta_bytes;
-                next.messages =
-                    fingerprint::messages_mark(root_of(state, sqlstate::data_corrupted));
+                next.messages = next_mark(state, before.messages, kept);
                 plan.delta = to_jsonb(encoded);
                 plan.stored_bytes = static_cast<int64>(delta_bytes);
                 plan.fingerprint = to_bytea(fingerprint::serialize(next));
@@ -81,8 +96,10 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
         }
         plan.keyframe = true;
         plan.stored_bytes = VARSIZE(state);
-        plan.fingerprint = to_bytea(fingerprint::serialize(
-            keyframe_print(state, number, have_members ? &next.members : nullptr)));
+        fingerprint::Print print = keyframe_print(state, number,
+                                                  have_members ? &next.members : nullptr,
+                                                  next_mark(state, before.messages, kept));
+        plan.fingerprint = to_bytea(fingerprint::serialize(print));
         return plan;
     });
 }

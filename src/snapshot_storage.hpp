@@ -18,6 +18,10 @@ struct StoragePlan {
     // fingerprint could be read
     bool has_previous_mark;
     fingerprint::MessagesMark previous_mark;
+    // when the previous snapshot's messages array is a prefix of the new state's (found by
+    // the fingerprint's comparison), its length: the elements from there on are the new
+    // messages; -1 when not known
+    int32 messages_new_from;
 };
 
 // A keyframe is due when there is no usable previous fingerprint, when the deltas since the

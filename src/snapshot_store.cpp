@@ -184,7 +184,8 @@ SaveResult save_snapshot(const SaveRequest &request) {
         if (request.sync_messages)
             new_messages = new_messages_to_sync(
                 session_id, state, latest,
-                storage.has_previous_mark ? &storage.previous_mark : nullptr);
+                storage.has_previous_mark ? &storage.previous_mark : nullptr,
+                storage.messages_new_from);
         MemoryContext spi = MemoryContextSwitchTo(upper);
         result.id = random_uuid();
         result.created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());

@@ -203,6 +203,7 @@ struct PrintDiffer {
     delta::Arena &arena;
     uint64_t max_bytes;
     uint64_t floor = 0; // what the delta's encoding takes at least, so far
+    uint32_t messages_kept = UINT32_MAX; // see delta_from
 
     bool over_budget() const { return floor > max_bytes; }
 
@@ -261,8 +262,12 @@ struct PrintDiffer {
             bool can_append = before && before->kind == Kind::Array && before->count <= c.size();
             m.hash = hash_array(c, can_append ? before->count : 0, can_append ? &prefix : nullptr,
                                 &appended_bytes);
-            if (before && before->kind == Kind::Array && before->hash == m.hash &&
-                before->count == m.count)
+            bool kept = before && before->kind == Kind::Array && before->hash == m.hash &&
+                        before->count == m.count;
+            if ((kept || (can_append && prefix == before->hash)) && depth == 1 &&
+                key == "messages")
+                messages_kept = before->count;
+            if (kept)
                 return m;
             if (can_append && prefix == before->hash)
                 patch(patched, key, wrapper_bytes + array_header_bytes + appended_bytes,
@@ -301,9 +306,11 @@ struct PrintDiffer {
 
 std::optional<Node> delta_from(const std::vector<Member> &previous, const Container &next_root,
                                std::vector<Member> *next_members, delta::Arena &arena,
-                               uint64_t max_bytes) {
+                               uint64_t max_bytes, uint32_t *messages_kept) {
     PrintDiffer differ{arena, max_bytes};
     Node d = differ.object(previous, next_root, 1, next_members);
+    if (messages_kept)
+        *messages_kept = differ.messages_kept;
     if (differ.over_budget())
         return std::nullopt;
     return d;

@@ -74,9 +74,11 @@ std::vector<Member> members_of(const jsonb::Container &root_object);
 // entries add up to more), no delta is built and the result is empty; *next_members is
 // complete either way. A save passes what the keyframe rule still allows, so a state that changed
 // everywhere costs its hashes, not a delta that is thrown away.
+// *messages_kept receives, when the previous state's top-level "messages" array is a prefix of
+// the new one's (unchanged or appended to), its length; otherwise UINT32_MAX.
 std::optional<jsonb::Node> delta_from(const std::vector<Member> &previous,
                                       const jsonb::Container &next_root,
                                       std::vector<Member> *next_members, delta::Arena &arena,
-                                      uint64_t max_bytes);
+                                      uint64_t max_bytes, uint32_t *messages_kept = nullptr);
 
 } // namespace sp::fingerprint

@@ -10,9 +10,17 @@ namespace sp::messages {
 
 namespace {
 
-// The running hash of element hashes [0, count).
+// The running hash of element hashes, one element at a time, so that a mark can be moved
+// forward by the hashes of appended elements alone.
+uint64_t fold(uint64_t running, uint64_t element) {
+    return XXH3_64bits_withSeed(&element, sizeof element, running);
+}
+
 uint64_t prefix_hash_of(const std::vector<uint64_t> &hashes, uint32_t count) {
-    return XXH3_64bits(hashes.data(), count * sizeof(uint64_t));
+    uint64_t running = 0;
+    for (uint32_t i = 0; i < count; ++i)
+        running = fold(running, hashes[i]);
+    return running;
 }
 
 std::vector<uint64_t> hashes_of(const jsonb::Container &array) {
@@ -40,14 +48,34 @@ Mark mark_of(const jsonb::Container &messages, bool full) {
     return mark;
 }
 
-Mark mark_of_state(const jsonb::Value &root, bool full) {
+Mark extended(const Mark &previous, const jsonb::Container &next) {
+    Mark mark = previous;
+    for (uint32_t i = previous.length; i < next.size(); ++i)
+        mark.window.push_back(element_hash(next.element(i)));
+    mark.length = next.size();
+    size_t over = mark.window.size() > window_size ? mark.window.size() - window_size : 0;
+    for (size_t i = 0; i < over; ++i)
+        mark.prefix_hash = fold(mark.prefix_hash, mark.window[i]);
+    mark.window.erase(mark.window.begin(), mark.window.begin() + static_cast<long>(over));
+    return mark;
+}
+
+std::optional<jsonb::Container> messages_of_state(const jsonb::Value &root) {
     if (!root.is_container())
-        return Mark{};
+        return std::nullopt;
     jsonb::Container top(root, "XX001");
     jsonb::Value list;
     if (!top.is_object() || !top.find("messages", &list) || !list.is_container())
-        return Mark{};
-    return mark_of(jsonb::Container(list, "XX001"), full);
+        return std::nullopt;
+    jsonb::Container messages(list, "XX001");
+    if (!messages.is_array())
+        return std::nullopt;
+    return messages;
+}
+
+Mark mark_of_state(const jsonb::Value &root, bool full) {
+    std::optional<jsonb::Container> messages = messages_of_state(root);
+    return messages ? mark_of(*messages, full) : Mark{};
 }
 
 std::optional<std::vector<uint32_t>> new_elements(const Mark &previous,

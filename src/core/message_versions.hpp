@@ -37,6 +37,11 @@ uint64_t element_hash(const jsonb::Value &element);
 
 // The mark of an array; `full` keeps every element's hash in the window.
 Mark mark_of(const jsonb::Container &messages, bool full = false);
+// The mark of `next`, an array whose first previous.length elements are those `previous`
+// describes (elements were only appended): costs the hashes of the appended elements only.
+Mark extended(const Mark &previous, const jsonb::Container &next);
+// The state's top-level messages array, if it has one.
+std::optional<jsonb::Container> messages_of_state(const jsonb::Value &root);
 // The mark of a state's top-level messages array (length 0 when there is none).
 Mark mark_of_state(const jsonb::Value &root, bool full = false);
 

@@ -92,3 +92,20 @@ TEST(MessageVersions, RowsAreBoundedByWhatDiffers) {
     after.push_back("new");
     EXPECT_EQ(added(before, after), (List{"new"}));
 }
+
+// Moving a mark forward by the appended elements gives the mark computed from scratch.
+TEST(MessageVersions, AnExtendedMarkEqualsTheWholeMark) {
+    Builder b;
+    for (int before : {0, 5, 31, 32, 33, 100}) {
+        for (int added : {0, 1, 40}) {
+            std::string p = array_of(b, numbered(1, before));
+            std::string n = array_of(b, numbered(1, before + added));
+            messages::Mark moved =
+                messages::extended(messages::mark_of(root_container(p)), root_container(n));
+            messages::Mark whole = messages::mark_of(root_container(n));
+            EXPECT_EQ(moved.length, whole.length);
+            EXPECT_EQ(moved.prefix_hash, whole.prefix_hash) << before << " + " << added;
+            EXPECT_EQ(moved.window, whole.window) << before << " + " << added;
+        }
+    }
+}
