@@ -16,9 +16,10 @@ INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(sort $(wildcard sql/released/*.sql sql/upgrade/*.sql))
 
-# Every sql/<feature>.sql is a regression test; the extension is preloaded in the test database.
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# Every test/sql/<feature>.sql is a regression test (test/expected/<feature>.out its output;
+# test/sql/refusal.sql is their shared helper); the extension is preloaded in the test database.
+REGRESS = $(filter-out refusal,$(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
 
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=$(EXTENSION)
