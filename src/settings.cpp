@@ -1,4 +1,5 @@
 #include "pg.hpp"
+#include "pg_compat.hpp"
 
 #include "settings.hpp"
 
@@ -46,9 +47,5 @@ void _PG_init(void) {
         "Only a superuser (or ALTER ROLE/DATABASE ... SET) may set it: it grants read access "
         "to the organization's shared sessions.",
         &organization_id, nullptr, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-#if PG_VERSION_NUM >= 150000
-    MarkGUCPrefixReserved("session_persist");
-#else
-    EmitWarningsOnPlaceholders("session_persist");
-#endif
+    sp::reserve_guc_prefix("session_persist");
 }
