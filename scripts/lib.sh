@@ -41,3 +41,28 @@ build_and_install() {
   make -s -j"$(nproc)" PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" >/dev/null \
     && make -s install PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" >/dev/null
 }
+
+# Counting, for scripts/test and scripts/test-versions: each count adds to passed/failed and
+# prints one "    what: N passed, N failed" line.
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); printf '    %s: %d passed, %d failed\n' "$3" "$1" "$2"; }
+
+# pg_regress and pg_isolation_regress print one line per test (PG 15: "... ok"/"... FAILED";
+# PG 16+: "ok N - name"/"not ok N - name").
+count_regress() {
+  local ok bad
+  ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' "$1")
+  bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ ' "$1")
+  count "$ok" "$bad" "$2"
+}
+
+# prove's summary: Tests=N, and "Failed N/M subtests" per failed script; a script that died
+# before its plan counts as one failure.
+count_tap() {
+  local tests bad
+  tests=$(grep -oE 'Tests=[0-9]+' "$1" | grep -oE '[0-9]+' || echo 0)
+  bad=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$1" | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')
+  if grep -q 'Result: FAIL' "$1" && [ "$bad" -eq 0 ]; then bad=1; fi
+  count $((tests - bad)) "$bad" "$2"
+}

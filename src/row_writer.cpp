@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "pg_compat.hpp"
 
 extern "C" {
 #include "access/table.h"
@@ -74,11 +75,7 @@ void open_row_writer(RowWriter *w, Oid relid) {
     rte->relid = relid;
     rte->relkind = w->rel->rd_rel->relkind;
     rte->rellockmode = RowExclusiveLock;
-#if PG_VERSION_NUM >= 160000
-    ExecInitRangeTable(w->estate, list_make1(rte), NIL); // no permission checks: see the top
-#else
-    ExecInitRangeTable(w->estate, list_make1(rte));
-#endif
+    init_single_range_table(w->estate, rte);
     w->estate->es_output_cid = GetCurrentCommandId(true);
     w->estate->es_snapshot = GetActiveSnapshot();
     w->result = makeNode(ResultRelInfo);

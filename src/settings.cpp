@@ -1,4 +1,5 @@
 #include "pg.hpp"
+#include "pg_compat.hpp"
 
 #include "settings.hpp"
 
@@ -82,9 +83,5 @@ void _PG_init(void) {
         "the role's name. Only a superuser (or ALTER ROLE/DATABASE ... SET) may change it.",
         &jwt_roles, "anon,authenticated", PGC_SUSET, GUC_LIST_INPUT, check_jwt_roles,
         assign_jwt_roles, nullptr);
-#if PG_VERSION_NUM >= 150000
-    MarkGUCPrefixReserved("session_persist");
-#else
-    EmitWarningsOnPlaceholders("session_persist");
-#endif
+    sp::reserve_guc_prefix("session_persist");
 }

@@ -56,26 +56,6 @@ char *column_cstring(uint64 row, int col, MemoryContext upper) {
     return value ? MemoryContextStrdup(upper, value) : nullptr;
 }
 
-ReturnSetInfo *materialized_srf(FunctionCallInfo fcinfo) {
-#if PG_VERSION_NUM >= 150000 && !defined(SP_TEST_PRE15_SRF)
-    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-    return reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-#else
-    // What InitMaterializedSRF does from 15 on: a tuplestore with the expected row type.
-    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    if (!rsinfo || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize) ||
-        !rsinfo->expectedDesc)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("set-valued function called in context that cannot accept a set")));
-    MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-    rsinfo->setDesc = CreateTupleDescCopy(rsinfo->expectedDesc);
-    rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-    rsinfo->returnMode = SFRM_Materialize;
-    MemoryContextSwitchTo(old);
-    return rsinfo;
-#endif
-}
-
 char *uuid_text(Datum uuid) {
     return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
 }

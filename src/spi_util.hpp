@@ -4,6 +4,7 @@
 #include "pg.hpp"
 
 #include "catalog.hpp"
+#include "pg_compat.hpp"
 
 namespace sp {
 
@@ -21,9 +22,6 @@ Datum column_copy(uint64 row, int col, bool *isnull, MemoryContext upper);
 
 // The text of a uuid, for messages.
 char *uuid_text(Datum uuid);
-
-// Sets up a set-returning function that fills rsinfo->setResult in one call.
-ReturnSetInfo *materialized_srf(FunctionCallInfo fcinfo);
 
 // ' ' or 'n' as SPI wants its nulls array.
 inline char null_flag(bool isnull) {
