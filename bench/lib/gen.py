@@ -3,7 +3,8 @@
 
 Writes COPY text-format rows on stdout:
 
-  turns  STORIES TURNS SEED   -> story, turn, messages (jsonb array added that turn), memory (jsonb)
+  turns  STORIES TURNS SEED   -> story, turn, messages (jsonb array added that turn), memory (jsonb,
+                                 nested: see new_memory); turn 0 holds the initial memory
   small  STORIES SAVES SEED   -> story, n, state (jsonb, ~1-2 KB, every value different each save)
 
 Text is made of sentences over a synthetic vocabulary of a few thousand words with Zipf
@@ -125,6 +126,7 @@ def copy_escape(s):
 
 
 MEMORY_KEYS = 20
+FACTS = 80
 
 
 def memory_value(text, key_index):
@@ -141,25 +143,72 @@ def memory_value(text, key_index):
     return rng.random() < 0.5
 
 
+def fact(text, turn):
+    """One entry of memory.blackboard.facts (about 100-150 bytes of JSON)."""
+    rng = text.rng
+    return {"text": text.sentence()[:rng.randint(50, 100)], "confidence": round(rng.random(), 2),
+            "source": rng.choice(text.paths), "turn": turn}
+
+
+def new_memory(text):
+    """An agent's memory: a working set of 20 keys (depth 2), a blackboard whose `facts`
+    object of ~80 entries sits three levels down (state.memory.blackboard.facts), goals, and
+    per-tool statistics four levels down (state.memory.tools.stats.<tool>)."""
+    rng = text.rng
+    keys = ["%s_%s" % (text.word(), text.word()) for _ in range(MEMORY_KEYS)]
+    facts = {}
+    while len(facts) < FACTS:
+        facts["%s_%s_%d" % (text.word(), text.word(), rng.randint(0, 999))] = fact(text, 0)
+    return keys, {
+        "working": {k: memory_value(text, i) for i, k in enumerate(keys)},
+        "blackboard": {"facts": facts, "goals": [text.sentence()[:90] for _ in range(4)],
+                       "open_questions": [text.sentence()[:80] for _ in range(3)]},
+        "tools": {"stats": {t: {"calls": 0, "errors": 0, "last_ms": 0}
+                            for t in ["run_shell", "read_file", "apply_patch", "run_tests"]}},
+    }
+
+
+def update_memory(text, keys, memory, turn, tool):
+    """What a turn changes in memory: 2-3 working keys, 2 facts (one time in five a fact is
+    forgotten and a new one learned), rarely the goals, and the stats of the tool used."""
+    rng = text.rng
+    for i in rng.sample(range(MEMORY_KEYS), rng.randint(2, 3)):
+        memory["working"][keys[i]] = memory_value(text, i)
+    facts = memory["blackboard"]["facts"]
+    for k in rng.sample(sorted(facts), 2):
+        facts[k] = fact(text, turn)
+    if rng.random() < 0.2:
+        del facts[rng.choice(sorted(facts))]
+        facts["%s_%s_%d" % (text.word(), text.word(), rng.randint(0, 999))] = fact(text, turn)
+    if rng.random() < 0.05:
+        memory["blackboard"]["goals"][rng.randrange(4)] = text.sentence()[:90]
+    if tool:
+        stats = memory["tools"]["stats"][tool]
+        stats["calls"] += 1
+        stats["errors"] += rng.random() < 0.1
+        stats["last_ms"] = rng.randint(5, 30_000)
+
+
 def turns(stories, count, seed):
+    """Turn 0 is the initial memory with no messages; turns 1..count add messages."""
     out = sys.stdout
     for story in range(stories):
         rng = random.Random(seed * 1000 + story)
         text = Text(rng)
-        keys = ["%s_%s" % (text.word(), text.word()) for _ in range(MEMORY_KEYS)]
-        memory = {k: memory_value(text, i) for i, k in enumerate(keys)}
+        keys, memory = new_memory(text)
+        out.write("%d\t0\t[]\t%s\n" % (story, copy_escape(json.dumps(memory, separators=(",", ":")))))
         ts = 1_700_000_000 + story * 86_400
         for turn in range(1, count + 1):
             ts += rng.randint(5, 120)
             msgs = [{"role": "user", "content": text.prose(rng.randint(120, 280)), "ts": ts}]
             msgs.append({"role": "assistant", "content": text.prose(rng.randint(1000, 3000)),
                          "ts": ts + rng.randint(1, 30), "tokens": rng.randint(200, 900)})
+            tool = None
             if rng.random() < 1.0 / 3:
-                msgs.append({"role": "tool", "name": rng.choice(["run_shell", "read_file", "apply_patch", "run_tests"]),
-                             "tool_call_id": "call_%08x" % rng.getrandbits(32),
+                tool = rng.choice(["run_shell", "read_file", "apply_patch", "run_tests"])
+                msgs.append({"role": "tool", "name": tool, "tool_call_id": "call_%08x" % rng.getrandbits(32),
                              "content": text.tool_output(rng.randint(2000, 8000))})
-            for i in rng.sample(range(MEMORY_KEYS), rng.randint(2, 3)):
-                memory[keys[i]] = memory_value(text, i)
+            update_memory(text, keys, memory, turn, tool)
             out.write("%d\t%d\t%s\t%s\n" % (story, turn, copy_escape(json.dumps(msgs, separators=(",", ":"))),
                                             copy_escape(json.dumps(memory, separators=(",", ":")))))
 
