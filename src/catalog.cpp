@@ -29,14 +29,14 @@ const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row.
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint, ctid"
+     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, keep_snapshots"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
      1,
      {UUIDOID}},
     // LockSessionForWriteSkipLocked: the same, passing over a session locked by another
     // transaction (the all-sessions cleanup prunes it next time instead of waiting).
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint, ctid"
+     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, keep_snapshots"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED",
      1,
      {UUIDOID}},
@@ -110,13 +110,15 @@ const QueryText query_texts[] = {
      5,
      {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID}},
     // WritableSessions: the next $4 sessions after $3 (NULL: from the first) that the caller
-    // may prune and that have more than $1 snapshots.
-    {"SELECT id FROM %1$s.free_agent_sessions"
+    // may prune and that have more than $1 snapshots, with their retention policy: the
+    // session's keep_snapshots and keep_for, else $5 and $6 (the settings).
+    {"SELECT id, coalesce(keep_snapshots, $5), coalesce(keep_for, $6)"
+     "  FROM %1$s.free_agent_sessions"
      " WHERE snapshot_count > $1 AND ($2 OR user_id = %1$s.current_user_id())"
      "   AND ($3::uuid IS NULL OR id > $3)"
      " ORDER BY id LIMIT $4",
-     4,
-     {INT4OID, BOOLOID, UUIDOID, INT4OID}},
+     6,
+     {INT4OID, BOOLOID, UUIDOID, INT4OID, INT4OID, INTERVALOID}},
     // ImportMessages: appends export_session's message objects
     // ({"role", "content", "metadata", "created_at"}), validated by session_transfer.cpp.
     {"WITH added AS ("

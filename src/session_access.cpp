@@ -28,6 +28,9 @@ bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableS
     out->latest_state_hash = column_copy(0, 5, &isnull, upper);
     out->latest_fingerprint = column_copy(0, 6, &isnull, upper);
     out->row = *reinterpret_cast<ItemPointer>(DatumGetPointer(column(0, 7, &isnull)));
+    out->snapshot_count = column_int32(0, 8);
+    Datum keep = column(0, 9, &isnull);
+    out->keep_snapshots = isnull ? -1 : DatumGetInt32(keep);
     return true;
 }
 

@@ -16,6 +16,8 @@ struct WritableSession {
     Datum latest_state_hash;  // bytea, 0 when the session has no snapshot
     Datum latest_fingerprint; // bytea, 0 when none
     ItemPointerData row;      // where the locked row is (for row_writer.hpp's update)
+    int32 snapshot_count;     // live snapshots
+    int32 keep_snapshots;     // the session's own retention count, -1 when NULL (the default)
 };
 
 // Locks the session's row until the end of the transaction (other sessions are not

@@ -26,9 +26,9 @@ const char *const counter_columns[] = {
 // Fixed at creation.
 const char *const identity_columns[] = {"id", "user_id", "organization_id", "created_at"};
 // What a client edits; a change to one of them moves updated_at.
-const char *const editable_columns[] = {"name",           "description",   "model",
-                                        "status",         "current_state", "visibility",
-                                        "memory_summary", "metadata",      "completed_at"};
+const char *const editable_columns[] = {
+    "name",           "description", "model",        "status",         "current_state",
+    "visibility",     "memory_summary", "metadata", "completed_at", "keep_snapshots", "keep_for"};
 
 bool column_differs(TupleDesc desc, HeapTuple a, HeapTuple b, const char *name) {
     int attnum = SPI_fnumber(desc, name);
@@ -89,6 +89,19 @@ void check_editable_values(TupleDesc desc, HeapTuple row) {
     Datum metadata = heap_getattr(row, SPI_fnumber(desc, "metadata"), desc, &isnull);
     if (!isnull)
         require_json_object(DatumGetJsonbP(metadata), "metadata");
+    Datum keep = heap_getattr(row, SPI_fnumber(desc, "keep_snapshots"), desc, &isnull);
+    if (!isnull && DatumGetInt32(keep) < 0)
+        raise(sqlstate::invalid_parameter_value,
+              psprintf("keep_snapshots must be 0 or more, not %d", DatumGetInt32(keep)),
+              "0 keeps every snapshot; NULL uses session_persist.keep_snapshots.");
+    Datum age = heap_getattr(row, SPI_fnumber(desc, "keep_for"), desc, &isnull);
+    if (!isnull) {
+        Interval *value = DatumGetIntervalP(age);
+        if (value->month < 0 || value->day < 0 || value->time < 0 ||
+            (value->month == 0 && value->day == 0 && value->time == 0))
+            raise(sqlstate::invalid_parameter_value, "keep_for must be a positive interval",
+                  "NULL uses session_persist.keep_for.");
+    }
 }
 
 bool any_column_differs(TupleDesc desc, HeapTuple a, HeapTuple b) {

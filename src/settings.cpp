@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 #include "utils/varlena.h"
 }
 
@@ -20,8 +21,18 @@ int keyframe_interval = 100;
 bool notify = false;
 bool http_status_codes = false;
 char *organization_id = nullptr;
+int keep_snapshots = 0;
+char *keep_for = nullptr;
 char *jwt_roles = nullptr;
 uint64_t jwt_roles_generation = 0;
+
+uintptr_t keep_for_interval(bool *has) {
+    *has = keep_for && keep_for[0] != '\0';
+    if (!*has)
+        return 0;
+    return DirectFunctionCall3(interval_in, CStringGetDatum(keep_for),
+                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
 } // namespace sp::settings
 
 namespace {
@@ -40,6 +51,30 @@ bool check_jwt_roles(char **newval, void **extra, GucSource source) {
 
 void assign_jwt_roles(const char *newval, void *extra) {
     ++sp::settings::jwt_roles_generation;
+}
+
+// session_persist.keep_for must be empty or a positive interval.
+bool check_keep_for(char **newval, void **extra, GucSource source) {
+    if (!*newval || (*newval)[0] == '\0')
+        return true;
+    volatile bool ok = false;
+    MemoryContext caller = CurrentMemoryContext;
+    PG_TRY();
+    {
+        Interval *value = DatumGetIntervalP(DirectFunctionCall3(
+            interval_in, CStringGetDatum(*newval), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+        ok = value->month > 0 || value->day > 0 || value->time > 0;
+        if (!ok)
+            GUC_check_errdetail("The age limit must be a positive interval, e.g. '30 days'.");
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller);
+        FlushErrorState();
+        GUC_check_errdetail("Not an interval: write it as, e.g., '30 days' or '12 hours'.");
+    }
+    PG_END_TRY();
+    return ok;
 }
 
 } // namespace
@@ -76,6 +111,18 @@ void _PG_init(void) {
         "Only a superuser (or ALTER ROLE/DATABASE ... SET) may set it: it grants read access "
         "to the organization's shared sessions.",
         &organization_id, nullptr, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("session_persist.keep_snapshots",
+                            "Snapshots kept per session that sets no keep_snapshots (0 keeps all).",
+                            "A save that leaves a session more than a quarter (at least 5) over "
+                            "it prunes the session back. Set per database or role by an "
+                            "administrator (ALTER DATABASE/ROLE ... SET); a session's own "
+                            "keep_snapshots wins.",
+                            &keep_snapshots, 0, 0, INT_MAX, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "session_persist.keep_for",
+        "Age past which cleanup_all_snapshots() prunes snapshots of sessions that set no keep_for.",
+        "An interval, e.g. '30 days'; empty: no age limit. The latest snapshot is never pruned.",
+        &keep_for, "", PGC_SUSET, 0, check_keep_for, nullptr, nullptr);
     DefineCustomStringVariable(
         "session_persist.jwt_roles",
         "Roles whose request.jwt.claims are believed (a gateway's client roles).",

@@ -8,6 +8,8 @@
 #include "core/error.hpp"
 #include "guard.hpp"
 #include "session_access.hpp"
+#include "settings.hpp"
+#include "snapshot_cleanup.hpp"
 #include "snapshot_restore.hpp"
 #include "snapshot_storage.hpp"
 #include "spi_util.hpp"
@@ -15,12 +17,6 @@
 namespace {
 
 using namespace sp;
-
-struct CleanupRequest {
-    int32 keep_count;
-    Datum older_than; // timestamptz
-    bool has_older_than;
-};
 
 // Rewrites kept deltas whose base goes away as keyframes; returns the change in stored bytes.
 int64 repair_chain(Datum session_id, int32 cutoff, const CleanupRequest &req) {
@@ -52,7 +48,41 @@ int64 repair_chain(Datum session_id, int32 cutoff, const CleanupRequest &req) {
     return added;
 }
 
-// Prunes one session the caller has locked; returns the number of snapshots deleted.
+
+// p_keep_count (at least 1) and p_older_than of a cleanup call; `keep_index` is the keep
+// count's argument. A NULL keep count is allowed where `optional_keep`.
+CleanupRequest cleanup_request(FunctionCallInfo fcinfo, int keep_index, bool optional_keep) {
+    CleanupRequest req{};
+    if (!optional_keep)
+        require_arg(fcinfo, keep_index, "p_keep_count");
+    req.keep_count = PG_ARGISNULL(keep_index) ? 0 : PG_GETARG_INT32(keep_index);
+    if (!PG_ARGISNULL(keep_index) && req.keep_count < 1)
+        raise(sqlstate::invalid_parameter_value,
+              psprintf("p_keep_count must be at least 1, not %d", req.keep_count),
+              "The latest snapshot is never deleted.");
+    req.has_older_than = !PG_ARGISNULL(keep_index + 1);
+    req.older_than = req.has_older_than ? PG_GETARG_DATUM(keep_index + 1) : (Datum)0;
+    return req;
+}
+
+// Sessions are pruned this many at a time: their ids are all the all-sessions cleanup holds.
+constexpr int32 sessions_per_batch = 1000;
+
+// The next batch of sessions the caller may prune, after `after` (NULL: from the start).
+uint64 next_batch(int32 keep_count, bool bypass, Datum after, bool from_start, Datum keep_for,
+                  bool has_keep_for) {
+    Datum args[] = {Int32GetDatum(keep_count), BoolGetDatum(bypass), after,
+                    Int32GetDatum(sessions_per_batch), Int32GetDatum(settings::keep_snapshots),
+                    keep_for};
+    char nulls[] = {' ', ' ', null_flag(from_start), ' ', ' ', null_flag(!has_keep_for)};
+    run(Sql::WritableSessions, args, nulls, true);
+    return SPI_processed;
+}
+
+} // namespace
+
+namespace sp {
+
 int32 cleanup_session(Datum session_id, int32 latest, const CleanupRequest &req) {
     int32 cutoff = latest - req.keep_count;
     if (cutoff < 1)
@@ -75,35 +105,11 @@ int32 cleanup_session(Datum session_id, int32 latest, const CleanupRequest &req)
     return deleted;
 }
 
-// p_keep_count (at least 1) and p_older_than of a cleanup call; `keep_index` is the keep
-// count's argument. A NULL keep count is allowed where `optional_keep`.
-CleanupRequest cleanup_request(FunctionCallInfo fcinfo, int keep_index, bool optional_keep) {
-    CleanupRequest req{};
-    if (!optional_keep)
-        require_arg(fcinfo, keep_index, "p_keep_count");
-    req.keep_count = PG_ARGISNULL(keep_index) ? 0 : PG_GETARG_INT32(keep_index);
-    if (!PG_ARGISNULL(keep_index) && req.keep_count < 1)
-        raise(sqlstate::invalid_parameter_value,
-              psprintf("p_keep_count must be at least 1, not %d", req.keep_count),
-              "The latest snapshot is never deleted.");
-    req.has_older_than = !PG_ARGISNULL(keep_index + 1);
-    req.older_than = req.has_older_than ? PG_GETARG_DATUM(keep_index + 1) : (Datum)0;
-    return req;
+int32 retention_count(int32 session_keep) {
+    return session_keep >= 0 ? session_keep : settings::keep_snapshots;
 }
 
-// Sessions are pruned this many at a time: their ids are all the all-sessions cleanup holds.
-constexpr int32 sessions_per_batch = 1000;
-
-// The next batch of sessions the caller may prune, after `after` (NULL: from the start).
-uint64 next_batch(int32 keep_count, bool bypass, Datum after, bool from_start) {
-    Datum args[] = {Int32GetDatum(keep_count), BoolGetDatum(bypass), after,
-                    Int32GetDatum(sessions_per_batch)};
-    char nulls[] = {' ', ' ', null_flag(from_start), ' '};
-    run(Sql::WritableSessions, args, nulls, true);
-    return SPI_processed;
-}
-
-} // namespace
+} // namespace sp
 
 SP_FUNCTION(sp_cleanup_old_snapshots) {
     if (PG_ARGISNULL(0))
@@ -127,9 +133,16 @@ SP_FUNCTION(sp_cleanup_old_snapshots) {
 SP_FUNCTION(sp_cleanup_all_snapshots) {
     CleanupRequest req = cleanup_request(fcinfo, 0, true);
     int64 deleted = 0;
-    if (req.keep_count == 0 && !req.has_older_than)
-        PG_RETURN_INT64(0); // each session's policy; by default every snapshot is kept
-    int32 listed_over = req.keep_count > 0 ? req.keep_count : 1;
+    // With no arguments, each session's retention policy: its keep_snapshots and keep_for,
+    // else the settings. With either argument, those apply to every session (a keep count
+    // of 1 when only p_older_than is given).
+    bool by_policy = req.keep_count == 0 && !req.has_older_than;
+    if (!by_policy && req.keep_count == 0)
+        req.keep_count = 1;
+    int32 listed_over = by_policy ? 1 : req.keep_count;
+    bool has_keep_for = false;
+    Datum keep_for = settings::keep_for_interval(&has_keep_for);
+    Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
     bool bypass = current_user_bypasses_rls();
     MemoryContext call = CurrentMemoryContext;
     MemoryContext batch = AllocSetContextCreate(call, "cleanup_all_snapshots batch",
@@ -144,13 +157,17 @@ SP_FUNCTION(sp_cleanup_all_snapshots) {
     SPI_connect();
     for (;;) {
         MemoryContextReset(batch);
-        uint64 count = next_batch(listed_over, bypass, after, from_start);
+        uint64 count = next_batch(listed_over, bypass, after, from_start, keep_for, has_keep_for);
         if (count == 0)
             break;
         Datum *ids = static_cast<Datum *>(MemoryContextAlloc(batch, sizeof(Datum) * count));
+        int32 *keeps = static_cast<int32 *>(MemoryContextAlloc(batch, sizeof(int32) * count));
+        Datum *ages = static_cast<Datum *>(MemoryContextAlloc(batch, sizeof(Datum) * count));
         for (uint64 i = 0; i < count; ++i) {
             bool isnull;
             ids[i] = column_copy(i, 1, &isnull, batch);
+            keeps[i] = column_int32(i, 2);
+            ages[i] = column_copy(i, 3, &isnull, batch); // 0 when none
         }
         SPI_freetuptable(SPI_tuptable);
         for (uint64 i = 0; i < count; ++i) {
@@ -158,8 +175,20 @@ SP_FUNCTION(sp_cleanup_all_snapshots) {
             MemoryContext old = MemoryContextSwitchTo(per_session);
             SPI_connect();
             WritableSession session;
-            if (try_lock_session_for_write(ids[i], per_session, &session, true))
-                deleted += cleanup_session(ids[i], session.latest_snapshot_number, req);
+            if (try_lock_session_for_write(ids[i], per_session, &session, true)) {
+                if (!by_policy) {
+                    deleted += cleanup_session(ids[i], session.latest_snapshot_number, req);
+                } else {
+                    if (keeps[i] > 0)
+                        deleted += cleanup_session(ids[i], session.latest_snapshot_number,
+                                                   {keeps[i], (Datum)0, false});
+                    if (ages[i])
+                        deleted += cleanup_session(
+                            ids[i], session.latest_snapshot_number,
+                            {1, DirectFunctionCall2(timestamptz_mi_interval, now, ages[i]),
+                             true});
+                }
+            }
             SPI_finish();
             MemoryContextSwitchTo(old);
             MemoryContextReset(per_session);

@@ -74,7 +74,7 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
             delta::Arena arena;
             std::optional<jsonb::Node> d = fingerprint::delta_from(
                 before.members, root_container(state, sqlstate::data_corrupted), &next.members,
-                arena, budget, &kept);
+                arena, budget, &kept, &before.messages);
             have_members = true;
             if (kept != UINT32_MAX && kept == before.messages.length)
                 plan.messages_new_from = static_cast<int32>(kept);

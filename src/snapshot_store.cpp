@@ -13,6 +13,7 @@
 #include "row_writer.hpp"
 #include "session_access.hpp"
 #include "settings.hpp"
+#include "snapshot_cleanup.hpp"
 #include "snapshot_storage.hpp"
 #include "snapshot_store.hpp"
 #include "spi_util.hpp"
@@ -200,6 +201,11 @@ SaveResult save_snapshot(const SaveRequest &request) {
             notify_session_event(session_id, "messages",
                                  session.message_count + JB_ROOT_COUNT(new_messages));
         notify_session_event(session_id, "snapshot", number);
+        // Retention: a session more than its slack over its count is pruned back to it, in
+        // this transaction (chain-safe, as cleanup_old_snapshots does).
+        int32 keep = retention_count(session.keep_snapshots);
+        if (keep > 0 && session.snapshot_count + 1 > keep + retention_slack(keep))
+            cleanup_session(session_id, number, {keep, (Datum)0, false});
     }
     SPI_finish();
 

@@ -367,6 +367,33 @@ Node append_elements(const Container &array, uint32_t from) {
     return d;
 }
 
+Node array_patch(const Container &next, uint32_t base_size, const std::vector<uint32_t> &replaced,
+                 Arena &arena) {
+    uint32_t keep = std::min(base_size, next.size());
+    Node d = Node::object();
+    if (next.size() > keep)
+        d.members.emplace_back("a", elements_from(next, keep));
+    if (keep < base_size) {
+        arena.push_back(jsonb::encode_small_int(keep));
+        Value n;
+        n.type = Type::Numeric;
+        n.data = arena.back().data();
+        n.length = static_cast<uint32_t>(arena.back().size());
+        d.members.emplace_back("n", Node::of(n));
+    }
+    if (!replaced.empty()) {
+        Node patches = Node::object();
+        for (uint32_t i : replaced) {
+            arena.push_back(std::to_string(i));
+            patches.members.emplace_back(arena.back(), replace_with(next.element(i)));
+        }
+        patches.sort_members();
+        d.members.emplace_back("p", std::move(patches));
+    }
+    d.sort_members();
+    return d;
+}
+
 Node object_patch(std::vector<std::pair<std::string_view, Node>> patched,
                   std::vector<std::string_view> removed) {
     Node d = Node::object();

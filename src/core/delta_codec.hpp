@@ -39,6 +39,11 @@ jsonb::Node replace_with(const jsonb::Value &v);
 jsonb::Node append_elements(const jsonb::Container &array, uint32_t from);
 jsonb::Node object_patch(std::vector<std::pair<std::string_view, jsonb::Node>> patched,
                          std::vector<std::string_view> removed);
+// An array of base_size elements becoming `next`: the elements at `replaced` (ascending, each
+// below both sizes) are replaced by next's, the rest of the common length kept, next's
+// elements past it appended (or, when next is shorter, the base cut to its length).
+jsonb::Node array_patch(const jsonb::Container &next, uint32_t base_size,
+                        const std::vector<uint32_t> &replaced, Arena &arena);
 
 // Applies deltas in order to `base`, returning the tree of the result (views into base and
 // the deltas). Throws sp::Error with `misfit_sqlstate` (22023 for user input, XX001 for a

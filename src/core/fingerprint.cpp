@@ -204,6 +204,7 @@ struct PrintDiffer {
     uint64_t max_bytes;
     uint64_t floor = 0; // what the delta's encoding takes at least, so far
     uint32_t messages_kept = UINT32_MAX; // see delta_from
+    const MessagesMark *previous_messages = nullptr;
 
     bool over_budget() const { return floor > max_bytes; }
 
@@ -269,12 +270,30 @@ struct PrintDiffer {
                 messages_kept = before->count;
             if (kept)
                 return m;
-            if (can_append && prefix == before->hash)
+            if (can_append && prefix == before->hash) {
                 patch(patched, key, wrapper_bytes + array_header_bytes + appended_bytes,
                       [&] { return delta::append_elements(c, before->count); });
-            else
-                patch(patched, key, wrapper_bytes + v.length,
-                      [&] { return delta::replace_with(v); });
+                return m;
+            }
+            if (before && before->kind == Kind::Array && depth == 1 && key == "messages" &&
+                previous_messages && previous_messages->length == before->count) {
+                // changed in place: the changed elements and what was appended or cut
+                if (std::optional<std::vector<uint32_t>> changed =
+                        messages::changed_elements(*previous_messages, c)) {
+                    uint64_t bytes = wrapper_bytes + array_header_bytes;
+                    for (uint32_t i : *changed)
+                        bytes += c.element(i).length + wrapper_bytes + entry_bytes;
+                    for (uint32_t i = std::min(before->count, c.size()); i < c.size(); ++i)
+                        bytes += c.element(i).length;
+                    if (bytes < v.length) {
+                        patch(patched, key, bytes, [&] {
+                            return delta::array_patch(c, before->count, *changed, arena);
+                        });
+                        return m;
+                    }
+                }
+            }
+            patch(patched, key, wrapper_bytes + v.length, [&] { return delta::replace_with(v); });
             return m;
         }
         m.hash = hash_value(v);
@@ -306,8 +325,10 @@ struct PrintDiffer {
 
 std::optional<Node> delta_from(const std::vector<Member> &previous, const Container &next_root,
                                std::vector<Member> *next_members, delta::Arena &arena,
-                               uint64_t max_bytes, uint32_t *messages_kept) {
+                               uint64_t max_bytes, uint32_t *messages_kept,
+                               const MessagesMark *previous_messages) {
     PrintDiffer differ{arena, max_bytes};
+    differ.previous_messages = previous_messages;
     Node d = differ.object(previous, next_root, 1, next_members);
     if (messages_kept)
         *messages_kept = differ.messages_kept;

@@ -75,10 +75,13 @@ std::vector<Member> members_of(const jsonb::Container &root_object);
 // complete either way. A save passes what the keyframe rule still allows, so a state that changed
 // everywhere costs its hashes, not a delta that is thrown away.
 // *messages_kept receives, when the previous state's top-level "messages" array is a prefix of
-// the new one's (unchanged or appended to), its length; otherwise UINT32_MAX.
+// the new one's (unchanged or appended to), its length; otherwise UINT32_MAX. With the
+// previous state's messages mark, a messages array changed in place (a reply saved while it
+// streams) is patched element by element instead of replaced.
 std::optional<jsonb::Node> delta_from(const std::vector<Member> &previous,
                                       const jsonb::Container &next_root,
                                       std::vector<Member> *next_members, delta::Arena &arena,
-                                      uint64_t max_bytes, uint32_t *messages_kept = nullptr);
+                                      uint64_t max_bytes, uint32_t *messages_kept = nullptr,
+                                      const MessagesMark *previous_messages = nullptr);
 
 } // namespace sp::fingerprint

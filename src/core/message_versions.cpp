@@ -48,6 +48,23 @@ Mark mark_of(const jsonb::Container &messages, bool full) {
     return mark;
 }
 
+std::optional<std::vector<uint32_t>> changed_elements(const Mark &previous,
+                                                      const jsonb::Container &next) {
+    uint32_t start = previous.window_start(), m = next.size();
+    if (m < start)
+        return std::nullopt;
+    uint64_t running = 0;
+    for (uint32_t i = 0; i < start; ++i)
+        running = fold(running, element_hash(next.element(i)));
+    if (running != previous.prefix_hash)
+        return std::nullopt;
+    std::vector<uint32_t> changed;
+    for (uint32_t i = start; i < std::min(previous.length, m); ++i)
+        if (element_hash(next.element(i)) != previous.window[i - start])
+            changed.push_back(i);
+    return changed;
+}
+
 Mark extended(const Mark &previous, const jsonb::Container &next) {
     Mark mark = previous;
     for (uint32_t i = previous.length; i < next.size(); ++i)

@@ -37,6 +37,11 @@ uint64_t element_hash(const jsonb::Value &element);
 
 // The mark of an array; `full` keeps every element's hash in the window.
 Mark mark_of(const jsonb::Container &messages, bool full = false);
+// The indexes below both lengths where `next` differs from the array `previous` describes,
+// when it differs nowhere before the mark's window; nullopt otherwise.
+std::optional<std::vector<uint32_t>> changed_elements(const Mark &previous,
+                                                      const jsonb::Container &next);
+
 // The mark of `next`, an array whose first previous.length elements are those `previous`
 // describes (elements were only appended): costs the hashes of the appended elements only.
 Mark extended(const Mark &previous, const jsonb::Container &next);

@@ -209,6 +209,10 @@ SELECT count(*) AS saves FROM generate_series(1, 30) t,
              FROM unnest(ARRAY['a' || t || '…', 'a' || t || '……', 'a' || t]) v) s;
 SELECT count(*) AS rows, count(DISTINCT content) AS versions
   FROM session_messages WHERE session_id = '00000000-0000-0000-0000-000000000411';
+-- The chain stores each streamed version as a patch of that one message, not the array.
+SELECT count(*) AS snapshots, count(*) FILTER (WHERE kind = 'full') AS keyframes,
+       max(stored_bytes) FILTER (WHERE kind = 'delta') < 200 AS every_delta_under_200_bytes
+  FROM session_snapshot_chain WHERE session_id = '00000000-0000-0000-0000-000000000411';
 SELECT substr(pg_temp.versions('00000000-0000-0000-0000-000000000411'), 1, 60) AS first_turns,
        regexp_replace(pg_temp.versions('00000000-0000-0000-0000-000000000411'), '^.*  \[', '[') AS verdict;
 

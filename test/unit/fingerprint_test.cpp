@@ -203,3 +203,38 @@ TEST(Fingerprint, SmallObjectsAreReplacedWhole) {
     EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
     EXPECT_LT(d.size(), 2 * before.size());
 }
+
+// A reply saved while it streams changes the last message in place: the delta carries that
+// message (and any appended), not the whole messages array, wherever the change sits inside
+// the mark's window; before the window the array is replaced, and the delta still applies.
+TEST(Fingerprint, AMessageChangedInPlaceIsPatchedNotReplaced) {
+    for (int changed_at : {59, 45, 10}) {
+        Builder b;
+        auto state = [&](const std::string &changed_text, int extra) {
+            std::vector<jsonb::Node> messages;
+            for (int i = 0; i < 60 + extra; ++i)
+                messages.push_back(b.obj(
+                    {{"role", b.str("assistant")},
+                     {"content", b.str(i == changed_at ? changed_text
+                                                       : std::string(400, 'a') + std::to_string(i))}}));
+            return jsonb::encode(b.obj({{"messages", b.arr(messages)}}));
+        };
+        std::string before = state("partial", 0), after = state("partial, then complete", 1);
+        fingerprint::MessagesMark mark = fingerprint::messages_mark(root(before));
+        delta::Arena arena;
+        std::vector<fingerprint::Member> next;
+        uint32_t kept = 0;
+        std::optional<jsonb::Node> d = fingerprint::delta_from(
+            fingerprint::members_of(root_container(before)), root_container(after), &next, arena,
+            no_limit, &kept, &mark);
+        ASSERT_TRUE(d.has_value());
+        std::string encoded = jsonb::encode(*d);
+        std::vector<jsonb::Value> chain{root(encoded)};
+        EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), after);
+        EXPECT_EQ(kept, UINT32_MAX) << "not a prefix";
+        if (changed_at >= 60 - static_cast<int>(messages::window_size))
+            EXPECT_LT(encoded.size(), 700u) << "changed at " << changed_at;
+        else
+            EXPECT_GT(encoded.size(), 20000u) << "changed before the window: replaced";
+    }
+}
