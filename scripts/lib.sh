@@ -7,7 +7,7 @@ export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
 SP_PACKAGES=(
   "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" postgresql-common
   make g++ cmake libgtest-dev clang-14 llvm-14 libclang-rt-14-dev libxxhash-dev liblz4-dev
-  libipc-run-perl perl
+  libipc-run-perl perl "postgresql-$PG_MAJOR-cron"
 )
 
 log() { printf '\n==> %s\n' "$*"; }

@@ -35,7 +35,12 @@ CREATE TABLE @extschema@.free_agent_sessions (
     -- latest state's hash (change detection) and its fingerprint (member hashes for the
     -- delta, keyframe bookkeeping, the messages mark; see src/core/fingerprint.hpp)
     latest_state_hash       bytea,
-    latest_fingerprint      bytea
+    latest_fingerprint      bytea,
+    -- retention, user-editable (NULL: session_persist.keep_snapshots / keep_for): a save that
+    -- leaves the session more than a quarter (at least 5) over keep_snapshots prunes it back;
+    -- keep_for is applied by cleanup_all_snapshots() (added in 1.1, hence last)
+    keep_snapshots          integer,
+    keep_for                interval
 );
 COMMENT ON TABLE @extschema@.free_agent_sessions IS
     'One row per agent session; counters are maintained by session_persist''s functions';

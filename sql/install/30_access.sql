@@ -42,7 +42,7 @@ GRANT SELECT ON @extschema@.free_agent_sessions, @extschema@.session_snapshot_ch
                 @extschema@.session_messages TO PUBLIC;
 GRANT INSERT, DELETE ON @extschema@.free_agent_sessions TO PUBLIC;
 GRANT UPDATE (name, description, model, status, current_state, visibility, memory_summary,
-              metadata, completed_at)
+              metadata, completed_at, keep_snapshots, keep_for)
     ON @extschema@.free_agent_sessions TO PUBLIC;
 
 CREATE FUNCTION @extschema@.guard_session_row() RETURNS trigger

@@ -162,3 +162,7 @@ CREATE FUNCTION @extschema@.cleanup_all_snapshots(p_keep_count integer DEFAULT N
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.cleanup_all_snapshots(integer, timestamptz) IS
     'cleanup_old_snapshots for every session the caller may write (sessions locked by another transaction are passed over); returns the number deleted';
+
+-- Retention (issue 20): each session's own keep_snapshots and keep_for, editable by its owner.
+ALTER TABLE @extschema@.free_agent_sessions ADD COLUMN keep_snapshots integer, ADD COLUMN keep_for interval;
+GRANT UPDATE (keep_snapshots, keep_for) ON @extschema@.free_agent_sessions TO PUBLIC;
