@@ -24,19 +24,21 @@ struct QueryText {
 };
 
 // Indexed by Sql. Tables are schema-qualified; operators and functions resolve with
-// search_path = pg_catalog, pg_temp, which sp::run sets (spi_util.cpp).
+// search_path = pg_catalog, pg_temp, which sp::run sets (spi_util.cpp). %2$s and %3$s are the
+// session's keep_snapshots and keep_for columns, or NULL where the installed schema predates
+// them (1.0, until ALTER EXTENSION UPDATE: the library must serve the schema it finds).
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row.
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, keep_snapshots"
+     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
      1,
      {UUIDOID}},
     // LockSessionForWriteSkipLocked: the same, passing over a session locked by another
     // transaction (the all-sessions cleanup prunes it next time instead of waiting).
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, keep_snapshots"
+     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED",
      1,
      {UUIDOID}},
@@ -112,7 +114,7 @@ const QueryText query_texts[] = {
     // WritableSessions: the next $4 sessions after $3 (NULL: from the first) that the caller
     // may prune and that have more than $1 snapshots, with their retention policy: the
     // session's keep_snapshots and keep_for, else $5 and $6 (the settings).
-    {"SELECT id, coalesce(keep_snapshots, $5), coalesce(keep_for, $6)"
+    {"SELECT id, coalesce(%2$s, $5), coalesce(%3$s, $6)"
      "  FROM %1$s.free_agent_sessions"
      " WHERE snapshot_count > $1 AND ($2 OR user_id = %1$s.current_user_id())"
      "   AND ($3::uuid IS NULL OR id > $3)"
@@ -209,6 +211,7 @@ struct CatalogIdentity {
     Oid messages_relid;
     Oid owner;
     const char *schema_sql; // quoted schema name; in TopMemoryContext once cached
+    bool has_retention;     // the sessions table has keep_snapshots and keep_for (1.1)
 };
 
 struct CatalogCache {
@@ -294,13 +297,16 @@ CatalogIdentity look_up_identity() {
     found.owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
     ReleaseSysCache(tuple);
     found.schema_sql = quote_identifier(get_namespace_name(found.schema));
+    found.has_retention = get_attnum(found.sessions_relid, "keep_snapshots") != InvalidAttrNumber &&
+                          get_attnum(found.sessions_relid, "keep_for") != InvalidAttrNumber;
     return found;
 }
 
 bool same_objects(const CatalogIdentity &a, const CatalogIdentity &b) {
     return a.extension == b.extension && a.schema == b.schema &&
            a.sessions_relid == b.sessions_relid && a.chain_relid == b.chain_relid &&
-           a.messages_relid == b.messages_relid && strcmp(a.schema_sql, b.schema_sql) == 0;
+           a.messages_relid == b.messages_relid && a.has_retention == b.has_retention &&
+           strcmp(a.schema_sql, b.schema_sql) == 0;
 }
 
 void register_callbacks() {
@@ -345,7 +351,10 @@ SPIPlanPtr plan(Sql q) {
     SPIPlanPtr &slot = cache.plans[static_cast<int>(q)];
     if (!slot) {
         const QueryText &text = query_texts[static_cast<int>(q)];
-        char *sql = psprintf(text.sql, cache.identity.schema_sql);
+        bool retention = cache.identity.has_retention;
+        char *sql = psprintf(text.sql, cache.identity.schema_sql,
+                             retention ? "keep_snapshots" : "NULL::integer",
+                             retention ? "keep_for" : "NULL::interval");
         SPIPlanPtr prepared = SPI_prepare(sql, text.nargs, const_cast<Oid *>(text.argtypes));
         if (!prepared)
             elog(ERROR, "session_persist: SPI_prepare failed (%s): %s",

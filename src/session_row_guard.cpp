@@ -32,8 +32,8 @@ const char *const editable_columns[] = {
 
 bool column_differs(TupleDesc desc, HeapTuple a, HeapTuple b, const char *name) {
     int attnum = SPI_fnumber(desc, name);
-    if (attnum <= 0)
-        elog(ERROR, "free_agent_sessions has no column %s", name);
+    if (attnum <= 0) // a column of a later version, before ALTER EXTENSION UPDATE
+        return false;
     bool a_null, b_null;
     Datum a_value = heap_getattr(a, attnum, desc, &a_null);
     Datum b_value = heap_getattr(b, attnum, desc, &b_null);
@@ -89,6 +89,8 @@ void check_editable_values(TupleDesc desc, HeapTuple row) {
     Datum metadata = heap_getattr(row, SPI_fnumber(desc, "metadata"), desc, &isnull);
     if (!isnull)
         require_json_object(DatumGetJsonbP(metadata), "metadata");
+    if (SPI_fnumber(desc, "keep_snapshots") <= 0) // 1.0's table, before the update
+        return;
     Datum keep = heap_getattr(row, SPI_fnumber(desc, "keep_snapshots"), desc, &isnull);
     if (!isnull && DatumGetInt32(keep) < 0)
         raise(sqlstate::invalid_parameter_value,
