@@ -5,7 +5,11 @@ EXTENSION  = session_persist
 MODULE_big = session_persist
 EXTVERSION = 1.1
 
-SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp))
+# src/core: pure C++ (no PostgreSQL); src/boundary: the PostgreSQL boundary (headers, guards,
+# SPI, catalog, settings); src/storage: how rows are written and read; src/functions: the SQL
+# entry points by feature.
+SRC_DIRS = src/core src/boundary src/storage src/functions
+SRCS = $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.cpp)))
 OBJS = $(SRCS:.cpp=.o)
 
 # The current version's install script is assembled from one fragment per concern
@@ -28,7 +32,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-ext
 # non-root user: `make tapcheck` (scripts/test does that).
 PROVE_TESTS = test/t/*.pl
 
-PG_CPPFLAGS = -Isrc
+PG_CPPFLAGS = -Isrc -Isrc/boundary -Isrc/storage -Isrc/functions
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -fno-omit-frame-pointer $(SP_EXTRA_CXXFLAGS)
 SHLIB_LINK  = -lstdc++ $(SP_EXTRA_LDFLAGS)
@@ -41,7 +45,7 @@ include $(PGXS)
 override BITCODE_CXXFLAGS += -std=c++17 -Wno-register -Wno-deprecated-register
 
 # C++ headers are not tracked by PGXS; rebuild everything when one changes.
-$(OBJS): $(wildcard src/*.hpp src/core/*.hpp)
+$(OBJS): $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.hpp))
 
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 	cat $^ > $@

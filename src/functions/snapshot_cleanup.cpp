@@ -11,7 +11,7 @@
 #include "settings.hpp"
 #include "snapshot_cleanup.hpp"
 #include "snapshot_restore.hpp"
-#include "snapshot_storage.hpp"
+#include "storage_plan.hpp"
 #include "spi_util.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "snapshot_storage.hpp"
+#include "storage_plan.hpp"
 
 #include "core/delta_codec.hpp"
 #include "core/fingerprint.hpp"

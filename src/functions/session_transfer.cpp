@@ -21,7 +21,7 @@
 #include "notify.hpp"
 #include "session_access.hpp"
 #include "snapshot_restore.hpp"
-#include "snapshot_store.hpp"
+#include "snapshot_save.hpp"
 #include "spi_util.hpp"
 
 namespace {

@@ -14,8 +14,8 @@
 #include "session_access.hpp"
 #include "settings.hpp"
 #include "snapshot_cleanup.hpp"
-#include "snapshot_storage.hpp"
-#include "snapshot_store.hpp"
+#include "storage_plan.hpp"
+#include "snapshot_save.hpp"
 #include "spi_util.hpp"
 #include "core/state_hash.hpp"
 
