@@ -55,48 +55,8 @@ jsonb::Node mutate(Builder &b, std::mt19937 &rng, const jsonb::Value &v, int dep
 
 } // namespace
 
-TEST(JsonbFormat, EncodedDocumentsReadBack) {
-    Builder b;
-    std::vector<std::pair<std::string, jsonb::Node>> ms;
-    std::vector<jsonb::Node> es;
-    for (uint32_t i = 0; i < 100; ++i) {
-        ms.emplace_back("key" + std::to_string(i), b.num(i));
-        es.push_back(b.str(std::string(i, 'x')));
-    }
-    ms.emplace_back("list", b.arr(std::move(es)));
-    std::string doc = jsonb::encode(b.obj(std::move(ms)));
-    jsonb::Container top = sp::test::root_container(doc);
-    ASSERT_TRUE(top.is_object());
-    ASSERT_EQ(top.size(), 101u);
-    jsonb::Value v;
-    ASSERT_TRUE(top.find("key77", &v));
-    uint32_t n = 0;
-    ASSERT_TRUE(jsonb::decode_small_int(v, &n));
-    EXPECT_EQ(n, 77u);
-    ASSERT_TRUE(top.find("list", &v));
-    jsonb::Container list(v, "XX001");
-    ASSERT_EQ(list.size(), 100u);
-    for (uint32_t i = 0; i < 100; ++i) // past several offset strides
-        EXPECT_EQ(list.element(i).length, i);
-    EXPECT_FALSE(top.find("key100", &v));
-}
 
-TEST(JsonbFormat, SmallIntegersRoundTrip) {
-    for (uint32_t v :
-         {0u, 1u, 9999u, 10000u, 10001u, 12345678u, 99999999u, 100000000u, 4294967295u}) {
-        std::string bytes = jsonb::encode_small_int(v);
-        jsonb::Value num{jsonb::Type::Numeric, bytes.data(), static_cast<uint32_t>(bytes.size())};
-        uint32_t back = 0;
-        ASSERT_TRUE(jsonb::decode_small_int(num, &back)) << v;
-        EXPECT_EQ(back, v);
-    }
-}
 
-TEST(JsonbFormat, MalformedBytesAreRefused) {
-    std::string garbage = "\x01\x00\x00\x40\xff\xff\xff\x0f";
-    EXPECT_THROW(jsonb::Container(garbage.data(), 8, "XX001").element(0), Error);
-    EXPECT_THROW(jsonb::Container(garbage.data(), 2, "XX001"), Error);
-}
 
 TEST(DeltaCodec, RandomPairsRoundTripByteForByte) {
     std::mt19937 rng(42);
