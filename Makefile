@@ -33,8 +33,10 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-ext
 PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -Isrc -Isrc/boundary -Isrc/storage -Isrc/functions
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-              -Wno-register -fno-omit-frame-pointer $(SP_EXTRA_CXXFLAGS)
+# One set of C++ flags for every build of the code (PGXS here, CMake's unit tests, the fuzz
+# targets): ./cxxflags. -Wno-register: PostgreSQL's headers use the register keyword.
+SP_CXXFLAGS := $(shell cat $(dir $(firstword $(MAKEFILE_LIST)))cxxflags)
+PG_CXXFLAGS = $(SP_CXXFLAGS) -Wno-register $(SP_EXTRA_CXXFLAGS)
 SHLIB_LINK  = -lstdc++ $(SP_EXTRA_LDFLAGS)
 
 PG_CONFIG ?= pg_config
