@@ -2,7 +2,7 @@
 -- 20_tables: sessions, the snapshot chain and the message history.
 --
 -- No CHECK constraints: PostgreSQL re-reads each CHECK expression from its stored text at
--- every statement that writes the table, which was 11% of a save's instructions. The chain
+-- every statement that writes the table, a large part of a save's cost (bench/LIMITS.md). The chain
 -- and the messages are written only by the extension's functions, which validate what they
 -- write (and verify_session checks it); the session columns a client writes directly are
 -- checked by the guard_session_row trigger (30_access).

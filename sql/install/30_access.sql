@@ -2,8 +2,8 @@
 -- 30_access: row-level security, grants and the session row guard (SPEC.md, "Identity and
 -- access"). Policies call the identity functions as (SELECT ...) so they run once per
 -- statement, as SPEC.md requires. (Calling them directly would spare a save's one-row lock
--- its init-plans, 16k of a small save's 490k instructions, at a call per row everywhere
--- else; measured, and not done.) The chain and the messages have SELECT policies only: no
+-- its init-plans, at a call per row everywhere else; measured in bench/LIMITS.md, and not
+-- done.) The chain and the messages have SELECT policies only: no
 -- client can insert, update or delete them directly, whatever it was granted. The
 -- extension's functions check ownership as the caller, then write those rows as the
 -- tables' owner.

@@ -22,7 +22,7 @@ bool is_column(TupleDesc desc, int i, const char *name) {
 }
 
 // Where a (table, column name) was found last. A save sets some forty columns by name and
-// scanning the descriptor for each was 3% of a small save. Callers pass string literals,
+// scanning the descriptor for each showed in a small save's profile. Callers pass string literals,
 // so the name's address identifies it; a hint is checked against the descriptor before it
 // is used, so a column dropped and added again is simply looked up again.
 struct ColumnHint {
@@ -141,7 +141,7 @@ void update_row(RowWriter *w) {
 namespace {
 
 // Strong random bytes drawn a kilobyte at a time: each pg_strong_random call costs a round of
-// OpenSSL's generator whatever its size (8k instructions), and a save draws a uuid for its
+// OpenSSL's generator whatever its size, and a save draws a uuid for its
 // chain row and one per synced message. Per process; never shared, never reused.
 struct RandomPool {
     uint8 bytes[1024];
