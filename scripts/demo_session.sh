@@ -38,12 +38,21 @@ SID=$(q -At -c "SELECT id FROM create_session('demo: refactor the parser', 'demo
 echo "session $SID created by role demo_user"
 echo
 echo "auto-saving after every turn (every 25th shown):"
-printf '  %5s  %-6s  %12s  %12s\n' turn kind state_bytes stored_bytes
+printf '  %5s  %-6s  %12s  %12s  %11s\n' turn kind state_bytes stored_bytes save_time
+# Each turn prints as it is saved (line-buffered through the pipe), with the time the save
+# took on the server (clock_timestamp around the call).
+start=$(date +%s.%N)
 {
   for t in $(seq 1 "$TURNS"); do
-    echo "SELECT $t AS turn, kind, snapshot_size, stored_bytes FROM create_session_snapshot('$SID', demo_state($t), p_metadata => '{\"trigger\":\"auto\"}');"
+    echo "SELECT $t AS turn, kind, snapshot_size, stored_bytes,
+                 round(extract(epoch FROM clock_timestamp() - a.t0)::numeric * 1000, 2)
+            FROM (SELECT clock_timestamp() AS t0) a,
+                 LATERAL create_session_snapshot('$SID', demo_state($t), p_metadata => '{\"trigger\":\"auto\"}');"
   done
-} | q -At -F ' ' | awk -v total="$TURNS" '$1 % 25 == 0 || $1 == 1 || $1 == total { printf "  %5d  %-6s  %12d  %12d\n", $1, $2, $3, $4 }'
+} | stdbuf -oL psql -X -q -v ON_ERROR_STOP=1 -At -F ' ' \
+  | awk -v total="$TURNS" '$1 % 25 == 0 || $1 == 1 || $1 == total { printf "  %5d  %-6s  %12d  %12d  %8.2f ms\n", $1, $2, $3, $4, $5; fflush() }'
+awk -v n="$TURNS" -v t0="$start" -v t1="$(date +%s.%N)" \
+  'BEGIN { printf "  %d saves in %.1f s: %.0f saves/s (one client, states built in SQL each turn)\n", n, t1 - t0, n / (t1 - t0) }'
 
 echo
 echo "a retried save of the same state writes nothing:"
@@ -54,6 +63,13 @@ echo "browser refresh: a new connection restores the latest state"
 q -At -c "SELECT format('  restored turn %s with %s messages; identical to what was saved: %s',
                         s->>'turn', jsonb_array_length(s->'messages'), s = demo_state($TURNS))
             FROM get_latest_snapshot('$SID') s"
+q -At -c "SELECT format('  restore time (median of 20): %s ms for a %s-byte state',
+                        round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 2),
+                        (SELECT snapshot_size FROM get_snapshot('$SID')))
+            FROM (SELECT extract(epoch FROM clock_timestamp() - t0) * 1000 AS ms
+                    FROM generate_series(1, 20) i,
+                         LATERAL (SELECT clock_timestamp() AS t0) a,
+                         LATERAL (SELECT get_latest_snapshot('$SID') IS NOT NULL) r) x"
 
 echo
 echo "two tabs: the stale one (which last saw snapshot 1) is refused instead of overwriting"
