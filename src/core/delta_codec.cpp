@@ -15,6 +15,16 @@ using jsonb::Value;
 
 namespace {
 
+// An array delta's "n": how many elements of the base it keeps, as a jsonb number.
+Node kept_count(uint32_t keep, Arena &arena) {
+    arena.push_back(jsonb::encode_small_int(keep));
+    Value n;
+    n.type = Type::Numeric;
+    n.data = arena.back().data();
+    n.length = static_cast<uint32_t>(arena.back().size());
+    return Node::of(n);
+}
+
 constexpr int max_depth = 1000; // deeper deltas are refused (54001) rather than risking the stack
 constexpr uint32_t poll_every = 4096; // elements between polls
 constexpr size_t member_overhead = 8; // a key/value pair's JEntries
@@ -143,14 +153,8 @@ struct Differ {
         Node d = Node::object();
         if (nb > keep)
             d.members.emplace_back("a", elements_from(b, keep));
-        if (keep < na) {
-            arena.push_back(jsonb::encode_small_int(keep));
-            Value n;
-            n.type = Type::Numeric;
-            n.data = arena.back().data();
-            n.length = static_cast<uint32_t>(arena.back().size());
-            d.members.emplace_back("n", Node::of(n));
-        }
+        if (keep < na)
+            d.members.emplace_back("n", kept_count(keep, arena));
         if (!patches.members.empty()) {
             patches.sort_members();
             d.members.emplace_back("p", std::move(patches));
@@ -373,14 +377,8 @@ Node array_patch(const Container &next, uint32_t base_size, const std::vector<ui
     Node d = Node::object();
     if (next.size() > keep)
         d.members.emplace_back("a", elements_from(next, keep));
-    if (keep < base_size) {
-        arena.push_back(jsonb::encode_small_int(keep));
-        Value n;
-        n.type = Type::Numeric;
-        n.data = arena.back().data();
-        n.length = static_cast<uint32_t>(arena.back().size());
-        d.members.emplace_back("n", Node::of(n));
-    }
+    if (keep < base_size)
+        d.members.emplace_back("n", kept_count(keep, arena));
     if (!replaced.empty()) {
         Node patches = Node::object();
         for (uint32_t i : replaced) {
