@@ -113,14 +113,17 @@ const QueryText query_texts[] = {
      {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID}},
     // WritableSessions: the next $4 sessions after $3 (NULL: from the first) that the caller
     // may prune and that have more than $1 snapshots, with their retention policy: the
-    // session's keep_snapshots and keep_for, else $5 and $6 (the settings).
+    // session's keep_snapshots and keep_for, else $5 and $6 (the settings). With $7 (by
+    // policy), only sessions whose policy can prune something.
     {"SELECT id, coalesce(%2$s, $5), coalesce(%3$s, $6)"
      "  FROM %1$s.free_agent_sessions"
      " WHERE snapshot_count > $1 AND ($2 OR user_id = %1$s.current_user_id())"
      "   AND ($3::uuid IS NULL OR id > $3)"
+     "   AND (NOT $7 OR coalesce(%3$s, $6) IS NOT NULL"
+     "        OR snapshot_count > nullif(coalesce(%2$s, $5), 0))"
      " ORDER BY id LIMIT $4",
-     6,
-     {INT4OID, BOOLOID, UUIDOID, INT4OID, INT4OID, INTERVALOID}},
+     7,
+     {INT4OID, BOOLOID, UUIDOID, INT4OID, INT4OID, INTERVALOID, BOOLOID}},
     // ImportMessages: appends export_session's message objects
     // ({"role", "content", "metadata", "created_at"}), validated by session_transfer.cpp.
     {"WITH added AS ("

@@ -70,11 +70,15 @@ constexpr int32 sessions_per_batch = 1000;
 
 // The next batch of sessions the caller may prune, after `after` (NULL: from the start).
 uint64 next_batch(int32 keep_count, bool bypass, Datum after, bool from_start, Datum keep_for,
-                  bool has_keep_for) {
-    Datum args[] = {Int32GetDatum(keep_count), BoolGetDatum(bypass), after,
-                    Int32GetDatum(sessions_per_batch), Int32GetDatum(settings::keep_snapshots),
-                    keep_for};
-    char nulls[] = {' ', ' ', null_flag(from_start), ' ', ' ', null_flag(!has_keep_for)};
+                  bool has_keep_for, bool by_policy) {
+    Datum args[] = {Int32GetDatum(keep_count),
+                    BoolGetDatum(bypass),
+                    after,
+                    Int32GetDatum(sessions_per_batch),
+                    Int32GetDatum(settings::keep_snapshots),
+                    keep_for,
+                    BoolGetDatum(by_policy)};
+    char nulls[] = {' ', ' ', null_flag(from_start), ' ', ' ', null_flag(!has_keep_for), ' '};
     run(Sql::WritableSessions, args, nulls, true);
     return SPI_processed;
 }
@@ -157,7 +161,8 @@ SP_FUNCTION(sp_cleanup_all_snapshots) {
     SPI_connect();
     for (;;) {
         MemoryContextReset(batch);
-        uint64 count = next_batch(listed_over, bypass, after, from_start, keep_for, has_keep_for);
+        uint64 count =
+            next_batch(listed_over, bypass, after, from_start, keep_for, has_keep_for, by_policy);
         if (count == 0)
             break;
         Datum *ids = static_cast<Datum *>(MemoryContextAlloc(batch, sizeof(Datum) * count));
