@@ -116,21 +116,6 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
 }
 
 
-// Retention prunes a session back to its count whenever it grows past count + slack, and the
-// snapshot that becomes the oldest kept must then be a keyframe: when it is a delta, the prune
-// restores it and rewrites it whole (cleanup_session's repair), a restore on top of a save. In
-// steady state which snapshots will become the oldest kept is known when they are saved: with
-// `held` snapshots after this save, the prune cycle (slack + 1 saves long) makes it the oldest
-// kept exactly when held - slack - 2 is a multiple of slack + 1. Storing those as keyframes
-// costs what the repair would have written, without the restore; prunes then only delete.
-bool becomes_oldest_kept(int32 session_keep, int32 held) {
-    int32 keep = retention_count(session_keep);
-    if (keep <= 0)
-        return false;
-    int32 slack = retention_slack(keep);
-    return held >= slack + 2 && held <= keep + slack && (held - slack - 2) % (slack + 1) == 0;
-}
-
 } // namespace
 
 namespace sp {
@@ -195,8 +180,7 @@ SaveResult save_snapshot(const SaveRequest &request) {
     } else {
         int32 number = latest + 1;
         StoragePlan storage =
-            plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0,
-                         becomes_oldest_kept(session.keep_snapshots, session.snapshot_count + 1));
+            plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
         Jsonb *new_messages = nullptr;
         if (request.sync_messages)
             new_messages = new_messages_to_sync(

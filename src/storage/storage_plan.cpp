@@ -50,8 +50,7 @@ bool previous_print(bytea *bytes, fingerprint::Print *out) {
 
 } // namespace
 
-StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
-                         bool keyframe_wanted) {
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint) {
     // Detoast before entering C++ (a PostgreSQL call).
     bytea *previous = previous_fingerprint ? DatumGetByteaPP(previous_fingerprint) : nullptr;
     return cpp_call([&] {
@@ -62,7 +61,7 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
         plan.messages_new_from = -1;
         uint32_t kept = UINT32_MAX; // see fingerprint::delta_from
         bool keyframe =
-            keyframe_wanted || !plan.has_previous_mark ||
+            !plan.has_previous_mark ||
             before.deltas_since + 1 >= static_cast<uint32_t>(settings::keyframe_interval);
         fingerprint::Print next;
         bool have_members = false;

@@ -28,8 +28,6 @@ struct StoragePlan {
 // last keyframe would reach session_persist.keyframe_interval snapshots, or when they would
 // add up to more than that keyframe's size.
 // `previous_fingerprint` is the session's latest_fingerprint (a bytea), or 0 for none.
-// `keyframe_wanted` asks for a keyframe whatever the rule says (retention: see snapshot_save).
-StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
-                         bool keyframe_wanted = false);
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint);
 
 } // namespace sp
