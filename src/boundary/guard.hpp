@@ -57,44 +57,36 @@ inline void check_error_handler(sigjmp_buf *before) {
         elog(FATAL, "session_persist: an exception crossed a PostgreSQL error handler");
 }
 
-// Runs fn; a PostgreSQL error inside it becomes a thrown sp::PgError. fn runs inside
-// cpp_call, so a C++ exception from it is turned into that PostgreSQL error first and never
-// crosses PG_TRY.
-template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
+// Runs fn, which returns nothing; a PostgreSQL error inside it becomes a thrown sp::PgError.
+// fn runs inside cpp_call, so a C++ exception from it is turned into that PostgreSQL error
+// first and never crosses PG_TRY.
+template <typename Fn> void pg_call_void(Fn &&fn) {
     MemoryContext caller_context = CurrentMemoryContext;
     sigjmp_buf *handler = PG_exception_stack;
     ErrorData *volatile captured = nullptr;
+    PG_TRY();
+    { cpp_call(fn); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller_context);
+        captured = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    check_error_handler(handler);
+    if (captured)
+        throw PgError{captured};
+}
+
+// Runs fn; a PostgreSQL error inside it becomes a thrown sp::PgError (see pg_call_void).
+template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
     if constexpr (std::is_void_v<decltype(fn())>) {
-        PG_TRY();
-        { cpp_call(fn); }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(caller_context);
-            captured = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_END_TRY();
-        check_error_handler(handler);
-        if (captured)
-            throw PgError{captured};
+        pg_call_void(fn);
     } else {
-        using Result = decltype(fn());
-        // A plain object stays valid across the longjmp because it is only written inside
-        // PG_TRY and read after it when no error happened.
-        Result result{};
-        Result *volatile slot = &result;
-        PG_TRY();
-        { *slot = cpp_call(fn); }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(caller_context);
-            captured = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_END_TRY();
-        check_error_handler(handler);
-        if (captured)
-            throw PgError{captured};
+        // The result lives in this frame, not in the one that calls setjmp, so it is not
+        // clobbered by the longjmp; it is read only when no error happened.
+        decltype(fn()) result{};
+        pg_call_void([&] { result = fn(); });
         return result;
     }
 }
