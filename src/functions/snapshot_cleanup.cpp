@@ -156,6 +156,8 @@ SP_FUNCTION(sp_cleanup_all_snapshots) {
     Size memory_at_start = MemoryContextMemAllocated(TopMemoryContext, true);
     Size most_memory = memory_at_start;
     int64 sessions = 0;
+    // The last id of the previous batch, kept outside the batch's context (reset per batch).
+    pg_uuid_t last_id;
     Datum after = (Datum)0;
     bool from_start = true;
     SPI_connect();
@@ -200,7 +202,8 @@ SP_FUNCTION(sp_cleanup_all_snapshots) {
             most_memory = Max(most_memory, MemoryContextMemAllocated(TopMemoryContext, true));
             ++sessions;
         }
-        after = ids[count - 1];
+        memcpy(&last_id, DatumGetUUIDP(ids[count - 1]), sizeof last_id);
+        after = UUIDPGetDatum(&last_id);
         from_start = false;
         if (count < static_cast<uint64>(sessions_per_batch))
             break;
