@@ -71,11 +71,26 @@ void check_message(const JsonbValue *element, int32 index, const char *what, con
 }
 
 // The elements of `array` at `indexes`, as an array of their own.
-Jsonb *array_elements(JsonbContainer *array, const std::vector<uint32_t> &indexes) {
+// Indexes into a messages array, in palloc'd memory: they cross PostgreSQL calls that may
+// raise an error, which a std::vector would not survive without leaking.
+struct Indexes {
+    uint32 *at;
+    uint32 count;
+};
+
+// [from, size) of an array.
+Indexes index_range(uint32 from, uint32 size) {
+    Indexes out{static_cast<uint32 *>(palloc(sizeof(uint32) * Max(size - Min(from, size), 1u))), 0};
+    for (uint32 i = from; i < size; ++i)
+        out.at[out.count++] = i;
+    return out;
+}
+
+Jsonb *array_elements(JsonbContainer *array, const Indexes &indexes) {
     JsonbParseState *state = nullptr;
     pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
-    for (uint32_t i : indexes)
-        pushJsonbValue(&state, WJB_ELEM, getIthJsonbValueFromContainer(array, i));
+    for (uint32 k = 0; k < indexes.count; ++k)
+        pushJsonbValue(&state, WJB_ELEM, getIthJsonbValueFromContainer(array, indexes.at[k]));
     return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, nullptr));
 }
 
@@ -96,14 +111,21 @@ MessagesMark full_mark_of_snapshot(Datum session_id, int32 number) {
     });
 }
 
-// The indexes of the new versions in `state`'s messages array (core/message_versions.hpp);
-// nullopt when `previous` cannot tell.
-std::optional<std::vector<uint32_t>> new_versions(Jsonb *state, const MessagesMark &previous) {
+// The indexes of the new versions in `state`'s messages array (core/message_versions.hpp)
+// into *out; false when `previous` cannot tell.
+bool new_versions(Jsonb *state, const MessagesMark &previous, Indexes *out) {
     return cpp_call([&] {
         jsonb::Value list;
         root_container(state, sqlstate::data_corrupted).find("messages", &list);
-        return messages::new_elements(previous,
-                                      jsonb::Container(list, sqlstate::data_corrupted));
+        std::optional<std::vector<uint32_t>> fresh = messages::new_elements(
+            previous, jsonb::Container(list, sqlstate::data_corrupted));
+        if (!fresh)
+            return false;
+        out->at = static_cast<uint32 *>(
+            pg_call([&] { return palloc(sizeof(uint32) * Max(fresh->size(), size_t{1})); }));
+        out->count = static_cast<uint32>(fresh->size());
+        std::copy(fresh->begin(), fresh->end(), out->at);
+        return true;
     });
 }
 
@@ -196,28 +218,27 @@ Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_numbe
     JsonbContainer *messages = state_messages(state);
     if (!messages)
         return nullptr;
-    std::optional<std::vector<uint32_t>> fresh;
-    if (previous_number > 0 && known_new_from >= 0) {
-        // appended to (or unchanged): the elements after the previous array are the new ones
-        fresh.emplace();
-        for (int32 i = known_new_from; i < array_length(messages); ++i)
-            fresh->push_back(static_cast<uint32_t>(i));
-    } else if (previous_number == 0)
-        fresh = new_versions(state, MessagesMark{});
-    else if (previous)
-        fresh = new_versions(state, *previous);
-    if (!fresh) // no usable mark, or it cannot tell (the array changed before its window)
-        fresh = new_versions(state, full_mark_of_snapshot(session_id, previous_number));
-    if (fresh->empty())
+    // The first snapshot's messages are all new; an array the previous one's is a prefix of
+    // (as the storage plan found) has its new elements after it; otherwise compare.
+    int32 new_from = previous_number == 0 ? 0 : known_new_from;
+    Indexes fresh{};
+    if (new_from >= 0)
+        fresh = index_range(static_cast<uint32>(new_from), array_length(messages));
+    else if (!previous || !new_versions(state, *previous, &fresh)) {
+        // no usable mark, or it cannot tell (the array changed before its window)
+        MessagesMark full = full_mark_of_snapshot(session_id, previous_number);
+        new_versions(state, full, &fresh);
+    }
+    if (fresh.count == 0)
         return nullptr;
-    for (uint32_t i : *fresh) {
-        JsonbValue *element = getIthJsonbValueFromContainer(messages, i);
-        check_message(element, static_cast<int32>(i), "p_snapshot_data's messages",
+    for (uint32 k = 0; k < fresh.count; ++k) {
+        JsonbValue *element = getIthJsonbValueFromContainer(messages, fresh.at[k]);
+        check_message(element, static_cast<int32>(fresh.at[k]), "p_snapshot_data's messages",
                       "Save with p_sync_messages => false to keep the state's messages out of "
                       "the session's history.");
         pfree(element);
     }
-    return array_elements(messages, *fresh);
+    return array_elements(messages, fresh);
 }
 
 } // namespace sp
