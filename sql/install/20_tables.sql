@@ -70,6 +70,10 @@ CREATE TABLE @extschema@.session_snapshot_chain (
     delta            jsonb,                            -- set when kind = 'delta'
     state_hash       bytea NOT NULL,
     metadata         jsonb NOT NULL DEFAULT '{}',
+    -- when set, the snapshot's "messages" array is not in state/delta but in the message
+    -- history, and this says which rows make it (src/core/message_refs.hpp; added in 1.1,
+    -- hence last)
+    message_refs     bytea,
     PRIMARY KEY (session_id, snapshot_number)
 );
 COMMENT ON TABLE @extschema@.session_snapshot_chain IS

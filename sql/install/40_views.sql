@@ -13,7 +13,9 @@ CREATE VIEW @extschema@.session_snapshots WITH (security_invoker = true) AS
 SELECT c.id,
        c.session_id,
        c.snapshot_number,
-       @extschema@.snapshot_data(c.session_id, c.snapshot_number, c.state, c.state_hash)
+       -- a keyframe whose messages are by reference is rebuilt like a delta
+       @extschema@.snapshot_data(c.session_id, c.snapshot_number,
+                                 CASE WHEN c.message_refs IS NULL THEN c.state END, c.state_hash)
            AS snapshot_data,
        c.snapshot_size,
        (c.kind = 'delta') AS compression_enabled,

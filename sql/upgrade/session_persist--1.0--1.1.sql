@@ -166,3 +166,23 @@ COMMENT ON FUNCTION @extschema@.cleanup_all_snapshots(integer, timestamptz) IS
 -- Retention (issue 20): each session's own keep_snapshots and keep_for, editable by its owner.
 ALTER TABLE @extschema@.free_agent_sessions ADD COLUMN keep_snapshots integer, ADD COLUMN keep_for interval;
 GRANT UPDATE (keep_snapshots, keep_for) ON @extschema@.free_agent_sessions TO PUBLIC;
+
+-- Messages stored once (issue 14): the chain refers to the history's rows instead of
+-- repeating them.
+ALTER TABLE @extschema@.session_snapshot_chain ADD COLUMN message_refs bytea;
+-- session_snapshots: a keyframe whose messages are by reference is rebuilt like a delta.
+CREATE OR REPLACE VIEW @extschema@.session_snapshots WITH (security_invoker = true) AS
+SELECT c.id,
+       c.session_id,
+       c.snapshot_number,
+       -- a keyframe whose messages are by reference is rebuilt like a delta
+       @extschema@.snapshot_data(c.session_id, c.snapshot_number,
+                                 CASE WHEN c.message_refs IS NULL THEN c.state END, c.state_hash)
+           AS snapshot_data,
+       c.snapshot_size,
+       (c.kind = 'delta') AS compression_enabled,
+       c.created_at,
+       c.kind,
+       c.stored_bytes,
+       c.metadata
+  FROM @extschema@.session_snapshot_chain c;

@@ -25,8 +25,9 @@ struct QueryText {
 
 // Indexed by Sql. Tables are schema-qualified; operators and functions resolve with
 // search_path = pg_catalog, pg_temp, which sp::run sets (spi_util.cpp). %2$s and %3$s are the
-// session's keep_snapshots and keep_for columns, or NULL where the installed schema predates
-// them (1.0, until ALTER EXTENSION UPDATE: the library must serve the schema it finds).
+// session's keep_snapshots and keep_for columns, %4$s the chain's message_refs (%5$s sets it
+// from $5), or NULL where the installed schema predates them (1.0, until ALTER EXTENSION
+// UPDATE: the library must serve the schema it finds).
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row.
@@ -60,7 +61,7 @@ const QueryText query_texts[] = {
      {UUIDOID, INT4OID}},
     // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
     {"SELECT snapshot_number, kind, state, delta, state_hash, id, snapshot_size, created_at,"
-     "       metadata"
+     "       metadata, %4$s"
      "  FROM %1$s.session_snapshot_chain"
      " WHERE session_id = $1 AND snapshot_number <= $2"
      "   AND snapshot_number >= (SELECT max(snapshot_number) FROM %1$s.session_snapshot_chain"
@@ -69,6 +70,22 @@ const QueryText query_texts[] = {
      " ORDER BY snapshot_number",
      2,
      {UUIDOID, INT4OID}},
+    // ChainMessageRefs: the message references of the same rows, for a save that needs the
+    // previous snapshot's whole list.
+    {"SELECT %4$s"
+     "  FROM %1$s.session_snapshot_chain"
+     " WHERE session_id = $1 AND snapshot_number <= $2"
+     "   AND snapshot_number >= (SELECT max(snapshot_number) FROM %1$s.session_snapshot_chain"
+     "                            WHERE session_id = $1 AND kind = 'full'"
+     "                              AND snapshot_number <= $2)"
+     " ORDER BY snapshot_number",
+     2,
+     {UUIDOID, INT4OID}},
+    // MessagesByOrder: the history rows a snapshot's message references name ($2 to $3).
+    {"SELECT message_order, role, content, metadata FROM %1$s.session_messages"
+     " WHERE session_id = $1 AND message_order BETWEEN $2 AND $3",
+     3,
+     {UUIDOID, INT4OID, INT4OID}},
     // CleanupRepairTargets: kept deltas whose base the cleanup deletes.
     {"SELECT k.snapshot_number"
      "  FROM %1$s.session_snapshot_chain k"
@@ -84,11 +101,11 @@ const QueryText query_texts[] = {
     {"WITH old AS (SELECT stored_bytes FROM %1$s.session_snapshot_chain"
      "              WHERE session_id = $1 AND snapshot_number = $2)"
      "UPDATE %1$s.session_snapshot_chain c"
-     "   SET kind = 'full', state = $3, delta = NULL, base_number = NULL, stored_bytes = $4"
+     "   SET kind = 'full', state = $3, delta = NULL, base_number = NULL, stored_bytes = $4%5$s"
      "  FROM old WHERE c.session_id = $1 AND c.snapshot_number = $2"
      " RETURNING c.stored_bytes - old.stored_bytes",
-     4,
-     {UUIDOID, INT4OID, JSONBOID, INT8OID}},
+     5,
+     {UUIDOID, INT4OID, JSONBOID, INT8OID, BYTEAOID}},
     // DeleteSnapshots
     {"WITH gone AS (DELETE FROM %1$s.session_snapshot_chain"
      "               WHERE session_id = $1 AND snapshot_number <= $2"
@@ -215,6 +232,7 @@ struct CatalogIdentity {
     Oid owner;
     const char *schema_sql; // quoted schema name; in TopMemoryContext once cached
     bool has_retention;     // the sessions table has keep_snapshots and keep_for (1.1)
+    bool has_message_refs;  // the chain has message_refs (1.1)
 };
 
 struct CatalogCache {
@@ -300,6 +318,8 @@ CatalogIdentity look_up_identity() {
     found.owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
     ReleaseSysCache(tuple);
     found.schema_sql = quote_identifier(get_namespace_name(found.schema));
+    found.has_message_refs =
+        get_attnum(found.chain_relid, "message_refs") != InvalidAttrNumber;
     found.has_retention = get_attnum(found.sessions_relid, "keep_snapshots") != InvalidAttrNumber &&
                           get_attnum(found.sessions_relid, "keep_for") != InvalidAttrNumber;
     return found;
@@ -309,6 +329,7 @@ bool same_objects(const CatalogIdentity &a, const CatalogIdentity &b) {
     return a.extension == b.extension && a.schema == b.schema &&
            a.sessions_relid == b.sessions_relid && a.chain_relid == b.chain_relid &&
            a.messages_relid == b.messages_relid && a.has_retention == b.has_retention &&
+           a.has_message_refs == b.has_message_refs &&
            strcmp(a.schema_sql, b.schema_sql) == 0;
 }
 
@@ -349,15 +370,36 @@ void ensure_fresh() {
 
 } // namespace
 
+// A query's text with %N$s replaced by parts[N - 1] (not psprintf: a query may use some
+// parts and not the ones before them, which positional printf arguments do not allow).
+static char *expand(const char *sql, const char *const *parts, int count) {
+    StringInfoData out;
+    initStringInfo(&out);
+    for (const char *p = sql; *p; ++p) {
+        if (p[0] == '%' && p[1] >= '1' && p[1] <= '9' && p[2] == '$' && p[3] == 's' &&
+            p[1] - '0' <= count) {
+            appendStringInfoString(&out, parts[p[1] - '1']);
+            p += 3;
+        } else {
+            appendStringInfoChar(&out, *p);
+        }
+    }
+    return out.data;
+}
+
 SPIPlanPtr plan(Sql q) {
     ensure_fresh();
     SPIPlanPtr &slot = cache.plans[static_cast<int>(q)];
     if (!slot) {
         const QueryText &text = query_texts[static_cast<int>(q)];
         bool retention = cache.identity.has_retention;
-        char *sql = psprintf(text.sql, cache.identity.schema_sql,
-                             retention ? "keep_snapshots" : "NULL::integer",
-                             retention ? "keep_for" : "NULL::interval");
+        bool refs = cache.identity.has_message_refs;
+        const char *parts[] = {cache.identity.schema_sql,
+                               retention ? "keep_snapshots" : "NULL::integer",
+                               retention ? "keep_for" : "NULL::interval",
+                               refs ? "message_refs" : "NULL::bytea",
+                               refs ? ", message_refs = $5" : ""};
+        char *sql = expand(text.sql, parts, lengthof(parts));
         SPIPlanPtr prepared = SPI_prepare(sql, text.nargs, const_cast<Oid *>(text.argtypes));
         if (!prepared)
             elog(ERROR, "session_persist: SPI_prepare failed (%s): %s",
@@ -382,6 +424,11 @@ Oid chain_table() {
 Oid messages_table() {
     ensure_fresh();
     return cache.identity.messages_relid;
+}
+
+bool chain_has_message_refs() {
+    ensure_fresh();
+    return cache.identity.has_message_refs;
 }
 
 Oid table_owner() {

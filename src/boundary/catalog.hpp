@@ -22,6 +22,8 @@ enum class Sql {
     SessionForRead,
     ChainLink,
     ChainRange,
+    ChainMessageRefs,
+    MessagesByOrder,
     CleanupRepairTargets,
     RewriteAsKeyframe,
     DeleteSnapshots,
@@ -44,6 +46,8 @@ SPIPlanPtr plan(Sql q);
 Oid sessions_table();
 Oid chain_table();
 Oid messages_table();
+// Whether the chain can store messages by reference (its message_refs column, 1.1 on).
+bool chain_has_message_refs();
 
 // The role that owns the extension's tables. Functions write the rows a caller may not
 // write directly (chain, messages, counters) as this role, and only after checking that

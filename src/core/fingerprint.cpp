@@ -20,8 +20,9 @@ namespace {
 // another state's, which would make it write a delta that does not restore. Version 3 keeps
 // members of large objects at any depth and a window of message hashes. An older version
 // reads as no fingerprint: the next save is a keyframe and finds its messages from the
-// previous snapshot itself.
-constexpr char magic[4] = {'S', 'P', 'F', 3};
+// previous snapshot itself. Version 4 records whether the snapshot's messages are stored by
+// reference (core/message_refs.hpp).
+constexpr char magic[4] = {'S', 'P', 'F', 4};
 
 // Whether an object value gets its members' fingerprint.
 bool keeps_members(const Value &v, int depth) {
@@ -157,6 +158,7 @@ std::string serialize(const Print &p) {
     w.put(p.keyframe_bytes);
     w.put(p.deltas_since);
     w.put(p.delta_bytes_since);
+    w.put<uint8_t>(p.messages_by_ref ? 1 : 0);
     w.put(p.messages.length);
     w.put(p.messages.prefix_hash);
     w.put<uint32_t>(static_cast<uint32_t>(p.messages.window.size()));
@@ -165,6 +167,23 @@ std::string serialize(const Print &p) {
     w.members(p.members);
     w.put(checksum_of(w.out));
     return std::move(w.out);
+}
+
+bool count_stored_bytes(std::string *serialized, bool keyframe, uint64_t bytes) {
+    Print p;
+    if (!parse(*serialized, &p))
+        return false;
+    // the fields' places in serialize(): magic, keyframe_number, keyframe_bytes, deltas_since,
+    // delta_bytes_since
+    size_t at = sizeof magic + sizeof p.keyframe_number;
+    uint64_t *field = keyframe ? &p.keyframe_bytes : &p.delta_bytes_since;
+    if (!keyframe)
+        at += sizeof p.keyframe_bytes + sizeof p.deltas_since;
+    *field += bytes;
+    memcpy(&(*serialized)[at], field, sizeof *field);
+    Checksum sum = checksum_of(std::string_view(*serialized).substr(0, serialized->size() - sizeof sum));
+    memcpy(&(*serialized)[serialized->size() - sizeof sum], &sum, sizeof sum);
+    return true;
 }
 
 bool parse(std::string_view stored, Print *p) {
@@ -179,11 +198,14 @@ bool parse(std::string_view stored, Print *p) {
     Reader r{bytes};
     r.at = sizeof magic;
     uint32_t window;
+    uint8_t by_ref;
     if (!r.get(&p->keyframe_number) || !r.get(&p->keyframe_bytes) || !r.get(&p->deltas_since) ||
-        !r.get(&p->delta_bytes_since) || !r.get(&p->messages.length) ||
+        !r.get(&p->delta_bytes_since) || !r.get(&by_ref) || by_ref > 1 ||
+        !r.get(&p->messages.length) ||
         !r.get(&p->messages.prefix_hash) || !r.get(&window) || window > p->messages.length ||
         window > (bytes.size() - r.at) / sizeof(uint64_t))
         return false;
+    p->messages_by_ref = by_ref == 1;
     p->messages.window.resize(window);
     for (uint64_t &h : p->messages.window)
         r.get(&h);
@@ -205,6 +227,7 @@ struct PrintDiffer {
     uint64_t floor = 0; // what the delta's encoding takes at least, so far
     uint32_t messages_kept = UINT32_MAX; // see delta_from
     const MessagesMark *previous_messages = nullptr;
+    StoredMessages stored; // see delta_from
 
     bool over_budget() const { return floor > max_bytes; }
 
@@ -212,6 +235,8 @@ struct PrintDiffer {
     template <typename MakePatch>
     void patch(std::vector<std::pair<std::string_view, Node>> *patched, std::string_view key,
                uint64_t bytes, MakePatch make) {
+        if (!patched)
+            return; // a member kept out of the stored form
         floor += key.size() + entry_bytes + bytes;
         if (!over_budget())
             patched->emplace_back(key, make());
@@ -231,13 +256,41 @@ struct PrintDiffer {
                     : j >= next.size() ? -1
                                        : jsonb::compare_keys(old[i].key, next.key(j));
             if (c < 0) {
-                removed.push_back(old[i].key);
+                if (!(depth == 1 && stored.previous_by_ref && old[i].key == "messages"))
+                    removed.push_back(old[i].key);
                 ++i;
                 continue;
             }
             std::string_view key = next.key(j);
             Value v = next.value(j);
             const Member *before = c == 0 ? &old[i] : nullptr;
+            if (depth == 1 && key == "messages" && stored.next_by_ref) {
+                // the array is kept out of the stored form: only its fingerprint is
+                // needed, and a previous stored form that held it loses it
+                Member m = member(key, v, before, depth, nullptr);
+                if (before && !stored.previous_by_ref)
+                    removed.push_back(key);
+                next_members->push_back(std::move(m));
+                if (c == 0)
+                    ++i;
+                ++j;
+                continue;
+            }
+            if (depth == 1 && key == "messages" && stored.previous_by_ref && before) {
+                // the previous stored form lacks the array: this one adds it whole
+                Member m = member(key, v, nullptr, depth, &patched);
+                messages_kept = UINT32_MAX;
+                uint64_t prefix = 0;
+                if (m.kind == Kind::Array && before->kind == Kind::Array &&
+                    before->count <= m.count &&
+                    hash_array(Container(v, "XX001"), before->count, &prefix) == m.hash &&
+                    prefix == before->hash)
+                    messages_kept = before->count;
+                next_members->push_back(std::move(m));
+                ++i;
+                ++j;
+                continue;
+            }
             next_members->push_back(member(key, v, before, depth, &patched));
             if (c == 0)
                 ++i;
@@ -275,8 +328,8 @@ struct PrintDiffer {
                       [&] { return delta::append_elements(c, before->count); });
                 return m;
             }
-            if (before && before->kind == Kind::Array && depth == 1 && key == "messages" &&
-                previous_messages && previous_messages->length == before->count) {
+            if (patched && before && before->kind == Kind::Array && depth == 1 &&
+                key == "messages" && previous_messages && previous_messages->length == before->count) {
                 // changed in place: the changed elements and what was appended or cut
                 if (std::optional<std::vector<uint32_t>> changed =
                         messages::changed_elements(*previous_messages, c)) {
@@ -326,9 +379,10 @@ struct PrintDiffer {
 std::optional<Node> delta_from(const std::vector<Member> &previous, const Container &next_root,
                                std::vector<Member> *next_members, delta::Arena &arena,
                                uint64_t max_bytes, uint32_t *messages_kept,
-                               const MessagesMark *previous_messages) {
+                               const MessagesMark *previous_messages, StoredMessages stored) {
     PrintDiffer differ{arena, max_bytes};
     differ.previous_messages = previous_messages;
+    differ.stored = stored;
     Node d = differ.object(previous, next_root, 1, next_members);
     if (messages_kept)
         *messages_kept = differ.messages_kept;

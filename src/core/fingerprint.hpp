@@ -49,6 +49,7 @@ struct Print {
     uint64_t keyframe_bytes = 0;    // its size
     uint32_t deltas_since = 0;      // deltas after it, this one included
     uint64_t delta_bytes_since = 0; // their stored bytes
+    bool messages_by_ref = false;   // the stored form leaves "messages" out (message_refs.hpp)
     MessagesMark messages;
     std::vector<Member> members; // of the top-level object
 };
@@ -57,6 +58,11 @@ std::string serialize(const Print &print);
 // False when the bytes are not a fingerprint this version wrote (the caller then stores a
 // keyframe, which needs no fingerprint of the past).
 bool parse(std::string_view bytes, Print *out);
+
+// Adds `bytes` stored beside a snapshot's state or delta (its message references) to the
+// keyframe's size (`keyframe`) or to the deltas' since it, in a serialized fingerprint;
+// false when the bytes are not a fingerprint.
+bool count_stored_bytes(std::string *serialized, bool keyframe, uint64_t bytes);
 
 // The mark of a state's top-level "messages" array (length 0 when there is none).
 inline MessagesMark messages_mark(const jsonb::Value &root) {
@@ -78,10 +84,18 @@ std::vector<Member> members_of(const jsonb::Container &root_object);
 // the new one's (unchanged or appended to), its length; otherwise UINT32_MAX. With the
 // previous state's messages mark, a messages array changed in place (a reply saved while it
 // streams) is patched element by element instead of replaced.
+// With messages stored by reference (core/message_refs.hpp), the delta is between stored
+// forms: `stored` says which of the two states leave their top-level "messages" array out
+// (the members' fingerprint keeps it either way).
+struct StoredMessages {
+    bool previous_by_ref = false;
+    bool next_by_ref = false;
+};
 std::optional<jsonb::Node> delta_from(const std::vector<Member> &previous,
                                       const jsonb::Container &next_root,
                                       std::vector<Member> *next_members, delta::Arena &arena,
                                       uint64_t max_bytes, uint32_t *messages_kept = nullptr,
-                                      const MessagesMark *previous_messages = nullptr);
+                                      const MessagesMark *previous_messages = nullptr,
+                                      StoredMessages stored = {});
 
 } // namespace sp::fingerprint

@@ -95,31 +95,45 @@ Mark mark_of_state(const jsonb::Value &root, bool full) {
     return messages ? mark_of(*messages, full) : Mark{};
 }
 
-std::optional<std::vector<uint32_t>> new_elements(const Mark &previous,
-                                                  const jsonb::Container &next) {
+std::optional<Versions> versions(const Mark &previous, const jsonb::Container &next) {
     std::vector<uint64_t> hashes = hashes_of(next);
     uint32_t m = static_cast<uint32_t>(hashes.size());
     uint32_t start = previous.window_start();
     if (start > 0 && (m < start || prefix_hash_of(hashes, start) != previous.prefix_hash))
         return std::nullopt;
+    Versions out;
     // The shared prefix: at least the part before the window, then element by element.
-    uint32_t shared = start;
-    while (shared < std::min(previous.length, m) &&
-           hashes[shared] == previous.window[shared - start])
-        ++shared;
+    out.shared = start;
+    while (out.shared < std::min(previous.length, m) &&
+           hashes[out.shared] == previous.window[out.shared - start])
+        ++out.shared;
     // Each element of the previous array after the shared prefix accounts for one equal
-    // element of the new one; what is left over is new.
-    std::unordered_map<uint64_t, uint32_t> unclaimed;
-    for (uint32_t i = shared; i < previous.length; ++i)
-        ++unclaimed[previous.window[i - start]];
-    std::vector<uint32_t> fresh;
-    for (uint32_t i = shared; i < m; ++i) {
+    // element of the new one (the first one left, in order); what is left over is new.
+    std::unordered_map<uint64_t, std::vector<uint32_t>> unclaimed;
+    for (uint32_t i = previous.length; i-- > out.shared;)
+        unclaimed[previous.window[i - start]].push_back(i);
+    out.source.reserve(m - out.shared);
+    for (uint32_t i = out.shared; i < m; ++i) {
         auto found = unclaimed.find(hashes[i]);
-        if (found != unclaimed.end() && found->second > 0)
-            --found->second;
-        else
-            fresh.push_back(i);
+        if (found != unclaimed.end() && !found->second.empty()) {
+            out.source.push_back(found->second.back());
+            found->second.pop_back();
+        } else {
+            out.source.push_back(-1);
+        }
     }
+    return out;
+}
+
+std::optional<std::vector<uint32_t>> new_elements(const Mark &previous,
+                                                  const jsonb::Container &next) {
+    std::optional<Versions> v = versions(previous, next);
+    if (!v)
+        return std::nullopt;
+    std::vector<uint32_t> fresh;
+    for (uint32_t k = 0; k < v->source.size(); ++k)
+        if (v->source[k] < 0)
+            fresh.push_back(v->shared + k);
     return fresh;
 }
 

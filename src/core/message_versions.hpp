@@ -50,6 +50,16 @@ std::optional<jsonb::Container> messages_of_state(const jsonb::Value &root);
 // The mark of a state's top-level messages array (length 0 when there is none).
 Mark mark_of_state(const jsonb::Value &root, bool full = false);
 
+// How `next` relates to the array `previous` describes: the length of the prefix they share,
+// then for each later element of next the index of the previous element it equals (each
+// previous element accounts for one), or -1 for a new version. nullopt when the mark's
+// window does not reach back far enough (retry with a full mark of the previous array).
+struct Versions {
+    uint32_t shared = 0;
+    std::vector<int64_t> source; // next[shared + k]
+};
+std::optional<Versions> versions(const Mark &previous, const jsonb::Container &next);
+
 // The indexes, ascending, of the elements of `next` that are new versions; nullopt when the
 // mark's window does not reach back far enough (retry with a full mark of the previous array).
 std::optional<std::vector<uint32_t>> new_elements(const Mark &previous,

@@ -35,13 +35,18 @@ int64 repair_chain(Datum session_id, int32 cutoff, const CleanupRequest &req) {
         MemoryContext scratch = AllocSetContextCreate(
             CurrentMemoryContext, "session_persist repair", ALLOCSET_DEFAULT_SIZES);
         RestoredSnapshot snapshot;
-        if (!restore_snapshot(session_id, targets[i], scratch, false, &snapshot))
+        if (!restore_snapshot(session_id, targets[i], scratch, false, &snapshot, true))
             raise(sqlstate::data_corrupted,
                   psprintf("snapshot %d of session %s cannot be restored for repair", targets[i],
                            uuid_text(session_id)));
-        Datum rewrite[] = {session_id, Int32GetDatum(targets[i]), JsonbPGetDatum(snapshot.state),
-                           Int64GetDatum(VARSIZE(snapshot.state))};
-        run(Sql::RewriteAsKeyframe, rewrite, nullptr, false);
+        // the stored form, and with messages by reference the whole list of them
+        int64 stored = VARSIZE(snapshot.stored_state) +
+                       (snapshot.whole_refs ? VARSIZE(snapshot.whole_refs) - VARHDRSZ : 0);
+        Datum rewrite[] = {session_id, Int32GetDatum(targets[i]),
+                           JsonbPGetDatum(snapshot.stored_state), Int64GetDatum(stored),
+                           PointerGetDatum(snapshot.whole_refs)};
+        char nulls[] = {' ', ' ', ' ', ' ', null_flag(!snapshot.whole_refs)};
+        run(Sql::RewriteAsKeyframe, rewrite, nulls, false);
         added += column_int64(0, 1);
         MemoryContextDelete(scratch);
     }

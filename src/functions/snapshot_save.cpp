@@ -64,8 +64,8 @@ void check_size(Datum session_id, int64 size) {
 // counters without planning a statement (row_writer.hpp), after the session was locked as
 // the caller.
 void write_snapshot(Datum session_id, const WritableSession &session, int32 number, int64 size,
-                    const StoragePlan &storage, Jsonb *state, StateHash hash, Jsonb *metadata,
-                    Jsonb *new_messages, const SaveResult &result) {
+                    const StoragePlan &storage, Datum message_refs, StateHash hash,
+                    Jsonb *metadata, Jsonb *new_messages, const SaveResult &result) {
     Datum now = result.created_at;
     Datum hash_bytes = state_hash_bytea(hash);
     RowWriter chain;
@@ -83,10 +83,15 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     set_column(&chain, "stored_bytes", Int64GetDatum(storage.stored_bytes));
     set_column(&chain, "kind", CStringGetTextDatum(storage.keyframe ? "full" : "delta"));
     set_column(&chain, "base_number", Int32GetDatum(number - 1), storage.keyframe);
-    set_column(&chain, "state", JsonbPGetDatum(state), !storage.keyframe);
-    set_column(&chain, "delta", JsonbPGetDatum(storage.delta), storage.keyframe);
+    set_column(&chain, "state", JsonbPGetDatum(storage.stored_state), !storage.keyframe);
+    if (storage.keyframe)
+        set_column(&chain, "delta", (Datum)0, true);
+    else
+        set_column_compressed(&chain, "delta", JsonbPGetDatum(storage.delta));
     set_column(&chain, "state_hash", hash_bytes);
     set_column(&chain, "metadata", JsonbPGetDatum(metadata ? metadata : empty_jsonb_object()));
+    if (message_refs)
+        set_column(&chain, "message_refs", message_refs);
     insert_row(&chain);
     close_row_writer(&chain);
 
@@ -179,19 +184,32 @@ SaveResult save_snapshot(const SaveRequest &request) {
         result.snapshot_number = latest;
     } else {
         int32 number = latest + 1;
-        StoragePlan storage =
-            plan_storage(state, number, latest > 0 ? session.latest_fingerprint : 0);
+        // A synced messages array is stored once, in the history: the chain refers to it
+        // (core/message_refs.hpp).
+        bool messages_by_ref =
+            request.sync_messages && chain_has_message_refs() && has_messages_array(state);
+        StoragePlan storage = plan_storage(state, number,
+                                           latest > 0 ? session.latest_fingerprint : 0,
+                                           messages_by_ref);
         Jsonb *new_messages = nullptr;
+        MessagesChange change{};
         if (request.sync_messages)
             new_messages = new_messages_to_sync(
                 session_id, state, latest,
                 storage.has_previous_mark ? &storage.previous_mark : nullptr,
-                storage.messages_new_from);
+                storage.messages_new_from, &change);
+        Datum message_refs = (Datum)0;
+        if (messages_by_ref) {
+            message_refs = snapshot_message_refs(session_id, number, state, change,
+                                                 session.message_count + 1,
+                                                 storage.previous_by_ref, storage.keyframe);
+            count_message_refs(&storage, message_refs);
+        }
         MemoryContext spi = MemoryContextSwitchTo(upper);
         result.id = random_uuid();
         result.created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
         MemoryContextSwitchTo(spi);
-        write_snapshot(session_id, session, number, size, storage, state, hash, metadata,
+        write_snapshot(session_id, session, number, size, storage, message_refs, hash, metadata,
                        new_messages, result);
         result.created = true;
         result.snapshot_number = number;

@@ -3,6 +3,7 @@
 #include "args.hpp"
 #include "catalog.hpp"
 #include "core/error.hpp"
+#include "core/message_refs.hpp"
 #include "core/state_hash.hpp"
 #include "guard.hpp"
 #include "jsonb_glue.hpp"
@@ -78,14 +79,6 @@ struct Indexes {
     uint32 count;
 };
 
-// [from, size) of an array.
-Indexes index_range(uint32 from, uint32 size) {
-    Indexes out{static_cast<uint32 *>(palloc(sizeof(uint32) * Max(size - Min(from, size), 1u))), 0};
-    for (uint32 i = from; i < size; ++i)
-        out.at[out.count++] = i;
-    return out;
-}
-
 Jsonb *array_elements(JsonbContainer *array, const Indexes &indexes) {
     JsonbParseState *state = nullptr;
     pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
@@ -111,25 +104,39 @@ MessagesMark full_mark_of_snapshot(Datum session_id, int32 number) {
     });
 }
 
-// The indexes of the new versions in `state`'s messages array (core/message_versions.hpp)
-// into *out; false when `previous` cannot tell.
-bool new_versions(Jsonb *state, const MessagesMark &previous, Indexes *out) {
+// How `state`'s messages array relates to the one `previous` describes
+// (core/message_versions.hpp), into *change (palloc'd); false when `previous` cannot tell.
+bool versions_of(Jsonb *state, const MessagesMark &previous, MessagesChange *change) {
     return cpp_call([&] {
         jsonb::Value list;
         root_container(state, sqlstate::data_corrupted).find("messages", &list);
-        std::optional<std::vector<uint32_t>> fresh = messages::new_elements(
-            previous, jsonb::Container(list, sqlstate::data_corrupted));
-        if (!fresh)
+        std::optional<messages::Versions> v =
+            messages::versions(previous, jsonb::Container(list, sqlstate::data_corrupted));
+        if (!v)
             return false;
-        out->at = static_cast<uint32 *>(
-            pg_call([&] { return palloc(sizeof(uint32) * Max(fresh->size(), size_t{1})); }));
-        out->count = static_cast<uint32>(fresh->size());
-        std::copy(fresh->begin(), fresh->end(), out->at);
+        change->shared = v->shared;
+        change->source = static_cast<int32 *>(
+            pg_call([&] { return palloc(sizeof(int32) * Max(v->source.size(), size_t{1})); }));
+        for (size_t k = 0; k < v->source.size(); ++k)
+            change->source[k] = static_cast<int32>(v->source[k]);
         return true;
     });
 }
 
+// The elements after `shared` all new.
+void all_new_from(uint32 shared, MessagesChange *change) {
+    change->shared = Min(shared, change->length);
+    change->source = static_cast<int32 *>(
+        palloc(sizeof(int32) * Max(change->length - change->shared, 1u)));
+    for (uint32 k = 0; k < change->length - change->shared; ++k)
+        change->source[k] = -1;
+}
+
 } // namespace
+
+bool has_messages_array(Jsonb *state) {
+    return state_messages(state) != nullptr;
+}
 
 void check_messages(JsonbContainer *messages, int32 start, const char *what, const char *hint) {
     for (int32 i = start; i < array_length(messages); ++i) {
@@ -181,8 +188,8 @@ void insert_messages(Datum session_id, const WritableSession &session, Jsonb *me
         set_column(&rows, "user_id", user_id);
         set_column(&rows, "organization_id", organization_id, !session.organization_id);
         set_column(&rows, "role", message_text(message, "role"));
-        set_column(&rows, "content", message_text(message, "content"));
-        set_column(&rows, "metadata", message_metadata(element));
+        set_column_compressed(&rows, "content", message_text(message, "content"));
+        set_column_compressed(&rows, "metadata", message_metadata(element));
         set_column(&rows, "created_at", now);
         set_column(&rows, "first_snapshot_number", Int32GetDatum(first_snapshot_number));
         insert_row(&rows);
@@ -214,21 +221,30 @@ void append_messages(Datum session_id, const WritableSession &session, Jsonb *me
 }
 
 Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_number,
-                            const MessagesMark *previous, int32 known_new_from) {
+                            const MessagesMark *previous, int32 known_new_from,
+                            MessagesChange *change) {
     JsonbContainer *messages = state_messages(state);
+    *change = MessagesChange{0, 0, nullptr};
     if (!messages)
         return nullptr;
+    change->length = static_cast<uint32>(array_length(messages));
     // The first snapshot's messages are all new; an array the previous one's is a prefix of
     // (as the storage plan found) has its new elements after it; otherwise compare.
     int32 new_from = previous_number == 0 ? 0 : known_new_from;
-    Indexes fresh{};
     if (new_from >= 0)
-        fresh = index_range(static_cast<uint32>(new_from), array_length(messages));
-    else if (!previous || !new_versions(state, *previous, &fresh)) {
+        all_new_from(static_cast<uint32>(new_from), change);
+    else if (!previous || !versions_of(state, *previous, change)) {
         // no usable mark, or it cannot tell (the array changed before its window)
         MessagesMark full = full_mark_of_snapshot(session_id, previous_number);
-        new_versions(state, full, &fresh);
+        if (!versions_of(state, full, change))
+            all_new_from(0, change);
     }
+    Indexes fresh{static_cast<uint32 *>(
+                      palloc(sizeof(uint32) * Max(change->length - change->shared, 1u))),
+                  0};
+    for (uint32 k = 0; k < change->length - change->shared; ++k)
+        if (change->source[k] < 0)
+            fresh.at[fresh.count++] = change->shared + k;
     if (fresh.count == 0)
         return nullptr;
     for (uint32 k = 0; k < fresh.count; ++k) {
@@ -239,6 +255,113 @@ Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_numbe
         pfree(element);
     }
     return array_elements(messages, fresh);
+}
+
+namespace {
+
+// The whole list of message references of snapshot `number` (its chain's lists folded),
+// as palloc'd bytes of the 'F' encoding; NULL when that snapshot has none.
+bytea *whole_refs_of(Datum session_id, int32 number) {
+    bytea **refs = nullptr;
+    uint64 rows = 0;
+    as_table_owner([&] {
+        Datum args[] = {session_id, Int32GetDatum(number)};
+        run(Sql::ChainMessageRefs, args, nullptr, false);
+        rows = SPI_processed;
+        refs = static_cast<bytea **>(palloc(sizeof(bytea *) * Max(rows, uint64{1})));
+        for (uint64 i = 0; i < rows; ++i) {
+            bool isnull;
+            Datum r = column(i, 1, &isnull);
+            refs[i] = isnull ? nullptr : DatumGetByteaPP(r);
+        }
+    });
+    if (rows == 0 || !refs[rows - 1])
+        return nullptr;
+    return cpp_call([&] {
+        std::vector<message_refs::Ref> list;
+        bool active = false;
+        for (uint64 i = 0; i < rows; ++i) {
+            message_refs::Refs step;
+            if (!refs[i]) {
+                active = false;
+                continue;
+            }
+            if (!message_refs::decode({VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])},
+                                      &step) ||
+                (!step.whole && !active) || !message_refs::fold(&list, step))
+                throw Error(sqlstate::data_corrupted,
+                            "the message references of the session's chain do not fit together",
+                            {}, "Run verify_session() on the session.");
+            active = true;
+        }
+        message_refs::Refs all;
+        all.entries = std::move(list);
+        std::string bytes = message_refs::encode(all);
+        bytea *out = static_cast<bytea *>(pg_call([&] { return palloc(VARHDRSZ + bytes.size()); }));
+        SET_VARSIZE(out, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(out), bytes.data(), bytes.size());
+        return out;
+    });
+}
+
+} // namespace
+
+Datum snapshot_message_refs(Datum session_id, int32 number, Jsonb *state,
+                            const MessagesChange &change, int32 first_new_order,
+                            bool previous_by_ref, bool whole) {
+    // The previous list is needed for what this one keeps or takes from it by index.
+    bool takes_from_previous = false;
+    for (uint32 k = 0; k < change.length - change.shared; ++k)
+        takes_from_previous |= change.source[k] >= 0;
+    bytea *previous = nullptr;
+    if (previous_by_ref && (takes_from_previous || (whole && change.shared > 0)))
+        previous = whole_refs_of(session_id, number - 1);
+    if (previous_by_ref && (takes_from_previous || (whole && change.shared > 0)) && !previous)
+        raise(sqlstate::data_corrupted,
+              psprintf("snapshot %d of session %s has no message references", number - 1,
+                       uuid_text(session_id)),
+              nullptr, "Run verify_session() on the session.");
+    return cpp_call([&] {
+        jsonb::Value list;
+        root_container(state, sqlstate::data_corrupted).find("messages", &list);
+        jsonb::Container messages(list, sqlstate::data_corrupted);
+        message_refs::Refs before;
+        if (previous &&
+            !message_refs::decode({VARDATA_ANY(previous), VARSIZE_ANY_EXHDR(previous)}, &before))
+            throw Error(sqlstate::data_corrupted, "unreadable message references");
+        auto previous_ref = [&](uint32 index, uint32 at) {
+            if (previous && index < before.entries.size())
+                return before.entries[index];
+            if (previous)
+                throw Error(sqlstate::data_corrupted,
+                            "the previous snapshot's message references are too short");
+            return message_refs::Ref::inline_element(messages.element(at));
+        };
+        message_refs::Refs refs;
+        refs.whole = whole || !previous_by_ref;
+        refs.keep = refs.whole ? 0 : change.shared;
+        if (refs.whole)
+            for (uint32 i = 0; i < change.shared; ++i)
+                refs.entries.push_back(previous_ref(i, i));
+        int32 next_order = first_new_order;
+        for (uint32 k = 0; k < change.length - change.shared; ++k) {
+            uint32 at = change.shared + k;
+            jsonb::Value element = messages.element(at);
+            if (change.source[k] >= 0)
+                refs.entries.push_back(previous_ref(static_cast<uint32>(change.source[k]), at));
+            else if (message_refs::row_gives_back(element))
+                refs.entries.push_back(message_refs::Ref::row(next_order++));
+            else {
+                ++next_order; // synced, but its row cannot give it back byte for byte
+                refs.entries.push_back(message_refs::Ref::inline_element(element));
+            }
+        }
+        std::string bytes = message_refs::encode(refs);
+        bytea *out = static_cast<bytea *>(pg_call([&] { return palloc(VARHDRSZ + bytes.size()); }));
+        SET_VARSIZE(out, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(out), bytes.data(), bytes.size());
+        return PointerGetDatum(out);
+    });
 }
 
 } // namespace sp

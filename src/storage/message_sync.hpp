@@ -23,8 +23,28 @@ using MessagesMark = fingerprint::MessagesMark;
 // `known_new_from` (>= 0) says the previous array is a prefix of the new one, as the storage
 // plan found: the elements from there on are new, with no hashing. create_session_snapshot
 // appends them with the snapshot's own rows (insert_messages).
+// Whether the state has a top-level "messages" array.
+bool has_messages_array(Jsonb *state);
+
+// *change receives how the array relates to the previous snapshot's (for its message
+// references): the new versions are the elements whose source is -1, in order.
+struct MessagesChange {
+    uint32 length;  // elements of the state's array
+    uint32 shared;  // leading elements equal to the previous snapshot's
+    int32 *source;  // [length - shared]: the previous array's index the element equals, or -1
+};
 Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_number,
-                            const MessagesMark *previous, int32 known_new_from);
+                            const MessagesMark *previous, int32 known_new_from,
+                            MessagesChange *change);
+
+// The message references (core/message_refs.hpp, a bytea) of snapshot `number`, whose state's
+// messages array relates to snapshot number - 1's by `change`, its new versions being
+// synced as history rows first_new_order, first_new_order + 1, ... `whole`: the whole list
+// (a keyframe, or the previous snapshot stored its messages inline: `previous_by_ref` false);
+// else what to keep of the previous snapshot's list and what follows.
+Datum snapshot_message_refs(Datum session_id, int32 number, Jsonb *state,
+                            const MessagesChange &change, int32 first_new_order,
+                            bool previous_by_ref, bool whole);
 
 // 22023 unless every element of `messages` from `start` on is a message: an object with a
 // "role" (system, user, assistant, tool) and a "content" key. `what` names the array in

@@ -7,6 +7,8 @@
 extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/toast_compression.h"
+#include "access/toast_internals.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "utils/snapmgr.h"
@@ -100,6 +102,27 @@ void set_column(RowWriter *w, const char *name, Datum value, bool isnull) {
     int i = column_index(w, name);
     w->values[i] = isnull ? (Datum)0 : value;
     w->nulls[i] = isnull;
+}
+
+void set_column_compressed(RowWriter *w, const char *name, Datum value) {
+    int i = column_index(w, name);
+    struct varlena *v = reinterpret_cast<struct varlena *>(DatumGetPointer(value));
+    Datum stored = value;
+    if (!VARATT_IS_EXTENDED(v) && VARSIZE(v) >= compress_min_bytes) {
+        char method = TupleDescAttr(RelationGetDescr(w->rel), i)->attcompression;
+        if (!CompressionMethodIsValid(method)) {
+#ifdef USE_LZ4
+            method = TOAST_LZ4_COMPRESSION;
+#else
+            method = default_toast_compression;
+#endif
+        }
+        Datum compressed = toast_compress_datum(value, method);
+        if (DatumGetPointer(compressed))
+            stored = compressed;
+    }
+    w->values[i] = stored;
+    w->nulls[i] = false;
 }
 
 Datum current_column(RowWriter *w, const char *name, bool *isnull) {

@@ -35,6 +35,13 @@ void close_row_writer(RowWriter *w);
 
 // Sets column `name` of the row being written (an error if the table has no such column).
 void set_column(RowWriter *w, const char *name, Datum value, bool isnull = false);
+// The same for a plain (not toasted) varlena value, stored compressed in the row when that
+// makes it smaller and it has at least compress_min_bytes. PostgreSQL compresses only rows
+// past about 2 kB; the message history's rows and the chain's deltas are mostly smaller, and
+// their text compresses well. The column's compression method when it has one, else lz4
+// where the server has it, else default_toast_compression. Readers see the value as usual.
+constexpr uint32 compress_min_bytes = 128;
+void set_column_compressed(RowWriter *w, const char *name, Datum value);
 // Column `name` of the row an update replaces, as fetched by start_update.
 Datum current_column(RowWriter *w, const char *name, bool *isnull);
 

@@ -2,6 +2,7 @@
 
 #include "core/delta_codec.hpp"
 #include "core/fingerprint.hpp"
+#include "core/message_refs.hpp"
 #include "guard.hpp"
 #include "jsonb_glue.hpp"
 #include "settings.hpp"
@@ -30,12 +31,12 @@ fingerprint::MessagesMark next_mark(Jsonb *state, const fingerprint::MessagesMar
 
 // The fingerprint and bookkeeping of a snapshot stored in full; `members` is the state's
 // members' fingerprint when already computed, `messages` its messages' mark.
-fingerprint::Print keyframe_print(Jsonb *state, int32 number,
+fingerprint::Print keyframe_print(Jsonb *state, int32 number, uint64_t stored_bytes,
                                   std::vector<fingerprint::Member> *members,
                                   fingerprint::MessagesMark messages) {
     fingerprint::Print print;
     print.keyframe_number = static_cast<uint32_t>(number);
-    print.keyframe_bytes = VARSIZE(state);
+    print.keyframe_bytes = stored_bytes;
     print.messages = std::move(messages);
     if (members)
         print.members = std::move(*members);
@@ -48,9 +49,21 @@ bool previous_print(bytea *bytes, fingerprint::Print *out) {
     return bytes && fingerprint::parse({VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)}, out);
 }
 
+// The size of the state's stored form: without its messages array when that is stored by
+// reference.
+uint64_t stored_size(Jsonb *state, bool messages_by_ref) {
+    uint64_t size = VARSIZE(state);
+    jsonb::Value messages;
+    if (messages_by_ref &&
+        root_container(state, sqlstate::data_corrupted).find("messages", &messages))
+        size -= std::min<uint64_t>(size, messages.length);
+    return size;
+}
+
 } // namespace
 
-StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint) {
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
+                         bool messages_by_ref) {
     // Detoast before entering C++ (a PostgreSQL call).
     bytea *previous = previous_fingerprint ? DatumGetByteaPP(previous_fingerprint) : nullptr;
     return cpp_call([&] {
@@ -59,6 +72,8 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
         plan.has_previous_mark = previous_print(previous, &before);
         plan.previous_mark = before.messages;
         plan.messages_new_from = -1;
+        plan.previous_by_ref = plan.has_previous_mark && before.messages_by_ref;
+        uint64_t state_bytes = stored_size(state, messages_by_ref);
         uint32_t kept = UINT32_MAX; // see fingerprint::delta_from
         bool keyframe =
             !plan.has_previous_mark ||
@@ -74,7 +89,8 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
             delta::Arena arena;
             std::optional<jsonb::Node> d = fingerprint::delta_from(
                 before.members, root_container(state, sqlstate::data_corrupted), &next.members,
-                arena, budget, &kept, &before.messages);
+                arena, budget, &kept, &before.messages,
+                {plan.previous_by_ref, messages_by_ref});
             have_members = true;
             if (kept != UINT32_MAX && kept == before.messages.length)
                 plan.messages_new_from = static_cast<int32>(kept);
@@ -82,12 +98,13 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
             uint64_t delta_bytes = encoded.size();
             // A delta no smaller than the state itself (a tiny state that changed) is stored
             // as the state.
-            if (d && delta_bytes <= budget && delta_bytes < VARSIZE(state)) {
+            if (d && delta_bytes <= budget && delta_bytes < state_bytes) {
                 next.keyframe_number = before.keyframe_number;
                 next.keyframe_bytes = before.keyframe_bytes;
                 next.deltas_since = before.deltas_since + 1;
                 next.delta_bytes_since = before.delta_bytes_since + delta_bytes;
                 next.messages = next_mark(state, before.messages, kept);
+                next.messages_by_ref = messages_by_ref;
                 plan.delta = to_jsonb(encoded);
                 plan.stored_bytes = static_cast<int64>(delta_bytes);
                 plan.fingerprint = to_bytea(fingerprint::serialize(next));
@@ -95,12 +112,29 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint)
             }
         }
         plan.keyframe = true;
-        plan.stored_bytes = VARSIZE(state);
-        fingerprint::Print print = keyframe_print(state, number,
+        plan.stored_state =
+            messages_by_ref
+                ? to_jsonb(message_refs::without_messages(
+                      root_container(state, sqlstate::data_corrupted)))
+                : state;
+        plan.stored_bytes = VARSIZE(plan.stored_state);
+        fingerprint::Print print = keyframe_print(state, number, VARSIZE(plan.stored_state),
                                                   have_members ? &next.members : nullptr,
                                                   next_mark(state, before.messages, kept));
+        print.messages_by_ref = messages_by_ref;
         plan.fingerprint = to_bytea(fingerprint::serialize(print));
         return plan;
+    });
+}
+
+void count_message_refs(StoragePlan *plan, Datum message_refs) {
+    uint64 bytes = VARSIZE_ANY_EXHDR(DatumGetPointer(message_refs));
+    plan->stored_bytes += static_cast<int64>(bytes);
+    bytea *print = reinterpret_cast<bytea *>(DatumGetPointer(plan->fingerprint));
+    cpp_call([&] {
+        std::string serialized(VARDATA(print), VARSIZE(print) - VARHDRSZ);
+        if (fingerprint::count_stored_bytes(&serialized, plan->keyframe, bytes))
+            memcpy(VARDATA(print), serialized.data(), serialized.size());
     });
 }
 

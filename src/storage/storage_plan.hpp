@@ -11,7 +11,9 @@ namespace sp {
 
 struct StoragePlan {
     bool keyframe;
-    Jsonb *delta;       // when !keyframe
+    Jsonb *stored_state; // when keyframe: the state, or with messages by reference its stored
+                         // form (without "messages", core/message_refs.hpp)
+    Jsonb *delta;        // when !keyframe, between stored forms
     int64 stored_bytes; // bytes of the state or delta stored (uncompressed)
     Datum fingerprint;  // bytea for the new snapshot
     // where the previous snapshot's messages array stood (message sync), when its
@@ -22,12 +24,21 @@ struct StoragePlan {
     // the fingerprint's comparison), its length: the elements from there on are the new
     // messages; -1 when not known
     int32 messages_new_from;
+    // whether the previous snapshot stored its messages by reference
+    bool previous_by_ref;
 };
 
 // A keyframe is due when there is no usable previous fingerprint, when the deltas since the
 // last keyframe would reach session_persist.keyframe_interval snapshots, or when they would
 // add up to more than that keyframe's size.
 // `previous_fingerprint` is the session's latest_fingerprint (a bytea), or 0 for none.
-StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint);
+// `messages_by_ref`: the state's top-level "messages" array is stored by reference, so
+// the stored form leaves it out.
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
+                         bool messages_by_ref);
+
+// Counts the snapshot's message references (a bytea, core/message_refs.hpp) as stored bytes
+// of its keyframe or delta, so the keyframe rule weighs them too.
+void count_message_refs(StoragePlan *plan, Datum message_refs);
 
 } // namespace sp

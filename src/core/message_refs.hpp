@@ -1,0 +1,71 @@
+// A snapshot's messages by reference (SPEC.md, "Storage"): a message's text is stored once.
+//
+// When a save syncs the state's top-level "messages" array to the history, the chain stores
+// the state without that array (its "stored form") and, in the row's message_refs, how to
+// rebuild it: for each element either the history row that holds it (by message_order) or,
+// where no row holds it exactly (an element the history cannot give back byte for byte, or
+// one from before the session referenced its history), the element itself.
+//
+// A keyframe stores the whole list; a delta stores "keep the first K of the previous
+// snapshot's list, then these". Restoring folds the lists along the chain like the deltas,
+// fetches the referenced rows, and puts the array back into the stored form. Pure C++.
+//
+// Encoding (bytea): a kind byte, 'F' (the whole list) or 'D' (varint K, then the rest);
+// then entries, each a varint tag: (n << 1) for a run of n consecutive message orders,
+// followed by the zigzag varint of its first order minus (the previous run's end + 1); or
+// (length << 1 | 1) for an element stored inline, followed by its jsonb type byte and bytes.
+#pragma once
+
+#include "core/json_tree.hpp"
+#include "core/jsonb_format.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sp::message_refs {
+
+// One element of a snapshot's messages array.
+struct Ref {
+    int32_t order = 0;    // > 0: the history row with this message_order
+    jsonb::Value element; // order == 0: the element itself (a view into the encoded refs)
+
+    static Ref row(int32_t order) { return Ref{order, {}}; }
+    static Ref inline_element(const jsonb::Value &v) { return Ref{0, v}; }
+};
+
+struct Refs {
+    bool whole = true;  // 'F': the whole list; 'D': keep, then entries
+    uint32_t keep = 0;  // 'D': elements kept from the previous snapshot's list
+    std::vector<Ref> entries;
+};
+
+std::string encode(const Refs &refs);
+// False when the bytes are not an encoding of refs. Inline elements are views into `bytes`.
+bool decode(std::string_view bytes, Refs *out);
+
+// The list after applying `step` to `list` (the previous snapshot's); false when a 'D' step
+// keeps more elements than the list has.
+bool fold(std::vector<Ref> *list, const Refs &step);
+
+// The stored form of a state whose root is an object: every member but "messages", encoded
+// as a jsonb datum (4 bytes left for the varlena header).
+std::string without_messages(const jsonb::Container &root_object);
+
+// A message rebuilt from its history row: the metadata object's members plus role and
+// content as strings. nullopt when metadata already has one of those keys (not a row a
+// synced message gives).
+std::optional<jsonb::Node> message_from_row(std::string_view role, std::string_view content,
+                                             const jsonb::Container &metadata);
+
+// Whether message_from_row gives back `element` exactly: an object whose role and content
+// are strings (its other members are the row's metadata).
+bool row_gives_back(const jsonb::Value &element);
+
+// The state: the stored form's members plus "messages" made of `elements`, as a jsonb datum.
+// Throws sp::Error XX001 when the stored form already has "messages" or is not an object.
+std::string with_messages(const jsonb::Container &stored_root, std::vector<jsonb::Node> elements);
+
+} // namespace sp::message_refs
