@@ -23,8 +23,9 @@ COMMENT ON FUNCTION @extschema@.jsonb_state_hash(jsonb) IS
 -- and deltas, message texts (a save stores each new message once more; pglz on them cost a
 -- save at turn 10 more than the rest of its writes) and the sessions' longer text and JSON.
 -- Without lz4 they are set to pglz explicitly, whatever default_toast_compression says.
--- Deltas are small: a low toast_tuple_target lets TOAST compress them too, not only the
--- keyframes.
+-- TOAST compresses only rows past about 2 kB, whatever toast_tuple_target says: the row writer
+-- (src/storage/row_writer) compresses the smaller history texts and deltas itself, with the
+-- column's method.
 DO $$
 DECLARE
     method  text := 'lz4';
