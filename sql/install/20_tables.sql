@@ -42,6 +42,9 @@ CREATE TABLE @extschema@.free_agent_sessions (
     keep_snapshots          integer,
     keep_for                interval
 );
+-- Hashes do not compress: without this, every save had TOAST try (pglz) on the fingerprint,
+-- a quarter of a small save's instructions (bench/lib/profile-save).
+ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint SET STORAGE EXTERNAL;
 COMMENT ON TABLE @extschema@.free_agent_sessions IS
     'One row per agent session; counters are maintained by session_persist''s functions';
 

@@ -186,3 +186,6 @@ SELECT c.id,
        c.stored_bytes,
        c.metadata
   FROM @extschema@.session_snapshot_chain c;
+
+-- The fingerprint's hashes do not compress: TOAST no longer tries at every save.
+ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint SET STORAGE EXTERNAL;
