@@ -225,6 +225,12 @@ bool restore_snapshot(Datum session_id, int32 number, MemoryContext upper, bool 
             out->whole_refs = reinterpret_cast<bytea *>(
                 DatumGetPointer(datumCopy(PointerGetDatum(out->whole_refs), false, -1)));
         MemoryContextSwitchTo(old);
+        if (stored_form) {
+            // a repair rewrites the stored form and the list: the messages are not read, and
+            // every later restore still checks the hash
+            out->state = nullptr;
+            return true;
+        }
         Jsonb *full = put_messages_back(session_id, found, state, slots, count, read_only);
         old = MemoryContextSwitchTo(upper);
         state = reinterpret_cast<Jsonb *>(

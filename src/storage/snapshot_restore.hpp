@@ -15,7 +15,9 @@ struct RestoredSnapshot {
     Datum metadata; // jsonb, never NULL
     // With `stored_form` requested (a chain repair rewriting it as a keyframe): the stored
     // form (the state itself, or without "messages" when stored by reference) and the whole
-    // list of message references ('F', core/message_refs.hpp) or NULL.
+    // list of message references ('F', core/message_refs.hpp) or NULL. With references, the
+    // messages are not read back and `state` is NULL: nothing is checked against the hash
+    // then, which every later restore of the rewritten snapshot still does.
     Jsonb *stored_state;
     bytea *whole_refs;
 };
