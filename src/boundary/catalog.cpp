@@ -81,6 +81,21 @@ const QueryText query_texts[] = {
      " ORDER BY snapshot_number",
      2,
      {UUIDOID, INT4OID}},
+    // MessageRow: one history row, for a message that grew in place (as the table owner).
+    {"SELECT ctid, role, content, metadata, first_snapshot_number FROM %1$s.session_messages"
+     " WHERE session_id = $1 AND message_order = $2",
+     2,
+     {UUIDOID, INT4OID}},
+    // ChainRefsBetween: the message references of snapshots $2 to $3 (as the table owner).
+    {"SELECT snapshot_number, %4$s FROM %1$s.session_snapshot_chain"
+     " WHERE session_id = $1 AND snapshot_number BETWEEN $2 AND $3 AND %4$s IS NOT NULL"
+     " ORDER BY snapshot_number",
+     3,
+     {UUIDOID, INT4OID, INT4OID}},
+    // SetMessageRefs (as the table owner)
+    {"UPDATE %1$s.session_snapshot_chain SET %4$s = $3 WHERE session_id = $1 AND snapshot_number = $2",
+     3,
+     {UUIDOID, INT4OID, BYTEAOID}},
     // MessagesByOrder: the history rows a snapshot's message references name ($2 to $3).
     {"SELECT message_order, role, content, metadata FROM %1$s.session_messages"
      " WHERE session_id = $1 AND message_order BETWEEN $2 AND $3",

@@ -58,17 +58,23 @@ std::string encode(const Refs &refs) {
     size_t i = 0;
     while (i < refs.entries.size()) {
         const Ref &r = refs.entries[i];
-        if (r.order > 0) {
+        if (r.order > 0 && !r.cut) {
             size_t n = 1;
-            while (i + n < refs.entries.size() &&
+            while (i + n < refs.entries.size() && !refs.entries[i + n].cut &&
                    refs.entries[i + n].order == r.order + static_cast<int32_t>(n))
                 ++n;
-            put_varint(&out, static_cast<uint64_t>(n) << 1);
+            put_varint(&out, static_cast<uint64_t>(n) << 2);
             put_varint(&out, zigzag(static_cast<int64_t>(r.order) - next_expected));
             next_expected = static_cast<int64_t>(r.order) + static_cast<int64_t>(n);
             i += n;
+        } else if (r.cut) {
+            put_varint(&out, (static_cast<uint64_t>(r.element.length) << 2) | 2);
+            put_varint(&out, static_cast<uint64_t>(r.order));
+            put_varint(&out, r.content_length);
+            out.append(r.element.data, r.element.length);
+            ++i;
         } else {
-            put_varint(&out, (static_cast<uint64_t>(r.element.length) << 1) | 1);
+            put_varint(&out, (static_cast<uint64_t>(r.element.length) << 2) | 1);
             out.push_back(static_cast<char>(static_cast<uint32_t>(r.element.type) >> 28));
             out.append(r.element.data, r.element.length);
             ++i;
@@ -94,27 +100,47 @@ bool decode(std::string_view bytes, Refs *out) {
     while (at < bytes.size()) {
         if (!get_varint(bytes, &at, &v))
             return false;
-        if ((v & 1) == 0) {
-            uint64_t n = v >> 1, delta;
-            if (n == 0 || n > (uint64_t{1} << 28) || !get_varint(bytes, &at, &delta))
+        uint64_t size = v >> 2;
+        switch (v & 3) {
+        case 0: { // a run of orders
+            uint64_t delta;
+            if (size == 0 || size > (uint64_t{1} << 28) || !get_varint(bytes, &at, &delta))
                 return false;
             int64_t first = next_expected + unzigzag(delta);
-            if (first < 1 || first + static_cast<int64_t>(n) - 1 > INT32_MAX)
+            if (first < 1 || first + static_cast<int64_t>(size) - 1 > INT32_MAX)
                 return false;
-            for (uint64_t k = 0; k < n; ++k)
-                out->entries.push_back(Ref::row(static_cast<int32_t>(first + static_cast<int64_t>(k))));
-            next_expected = first + static_cast<int64_t>(n);
-        } else {
-            uint64_t length = v >> 1;
+            for (uint64_t k = 0; k < size; ++k)
+                out->entries.push_back(
+                    Ref::row(static_cast<int32_t>(first + static_cast<int64_t>(k))));
+            next_expected = first + static_cast<int64_t>(size);
+            break;
+        }
+        case 1: { // an inline element
             if (at >= bytes.size())
                 return false;
             uint8_t type = static_cast<uint8_t>(bytes[at++]);
-            if (type > (static_cast<uint32_t>(Type::Container) >> 28) || length > bytes.size() - at)
+            if (type > (static_cast<uint32_t>(Type::Container) >> 28) || size > bytes.size() - at)
                 return false;
             Value e{static_cast<Type>(static_cast<uint32_t>(type) << 28), bytes.data() + at,
-                    static_cast<uint32_t>(length)};
+                    static_cast<uint32_t>(size)};
             out->entries.push_back(Ref::inline_element(e));
-            at += length;
+            at += size;
+            break;
+        }
+        case 2: { // an earlier version of a row's message
+            uint64_t order, length;
+            if (!get_varint(bytes, &at, &order) || order < 1 || order > INT32_MAX ||
+                !get_varint(bytes, &at, &length) || length > INT32_MAX ||
+                size > bytes.size() - at)
+                return false;
+            Value metadata{Type::Container, bytes.data() + at, static_cast<uint32_t>(size)};
+            out->entries.push_back(Ref::cut_row(static_cast<int32_t>(order),
+                                                static_cast<uint32_t>(length), metadata));
+            at += size;
+            break;
+        }
+        default:
+            return false;
         }
     }
     return true;

@@ -11,9 +11,13 @@
 // fetches the referenced rows, and puts the array back into the stored form. Pure C++.
 //
 // Encoding (bytea): a kind byte, 'F' (the whole list) or 'D' (varint K, then the rest);
-// then entries, each a varint tag: (n << 1) for a run of n consecutive message orders,
-// followed by the zigzag varint of its first order minus (the previous run's end + 1); or
-// (length << 1 | 1) for an element stored inline, followed by its jsonb type byte and bytes.
+// then entries, each a varint tag. A run of n consecutive message orders: (n << 2), then the
+// zigzag varint of its first order minus (the previous run's end + 1). An element stored
+// inline: (length << 2 | 1), then its jsonb type byte and bytes.
+// Tags are (n << 2) for a run, (length << 2 | 1) for an inline element, and
+// (metadata length << 2 | 2) for an earlier version of a row's message (the row was updated
+// in place when its message grew, as a reply that streams): then the order and the content's
+// length as varints, and the metadata object's bytes.
 #pragma once
 
 #include "core/json_tree.hpp"
@@ -30,10 +34,20 @@ namespace sp::message_refs {
 // One element of a snapshot's messages array.
 struct Ref {
     int32_t order = 0;    // > 0: the history row with this message_order
-    jsonb::Value element; // order == 0: the element itself (a view into the encoded refs)
+    jsonb::Value element; // order == 0: the element itself (a view into the encoded refs);
+                          // cut: the element's metadata object
+    bool cut = false;     // an earlier version of that row's message: its content's first
+    uint32_t content_length = 0; // content_length bytes, with `element` as metadata
 
-    static Ref row(int32_t order) { return Ref{order, {}}; }
-    static Ref inline_element(const jsonb::Value &v) { return Ref{0, v}; }
+    static Ref row(int32_t order) { return Ref{order, {}, false, 0}; }
+    static Ref inline_element(const jsonb::Value &v) { return Ref{0, v, false, 0}; }
+    static Ref cut_row(int32_t order, uint32_t content_length, const jsonb::Value &metadata) {
+        return Ref{order, metadata, true, content_length};
+    }
+    bool same(const Ref &o) const {
+        return order == o.order && cut == o.cut && content_length == o.content_length &&
+               (order > 0 && !cut ? true : element.same_bytes(o.element));
+    }
 };
 
 struct Refs {
@@ -55,7 +69,8 @@ bool fold(std::vector<Ref> *list, const Refs &step);
 std::string without_messages(const jsonb::Container &root_object);
 
 // A message rebuilt from its history row: the metadata object's members plus role and
-// content as strings. nullopt when metadata already has one of those keys (not a row a
+// content as strings (for a cut reference: the row's role, the first bytes of its content and
+// the reference's metadata). nullopt when metadata already has one of those keys (not a row a
 // synced message gives).
 std::optional<jsonb::Node> message_from_row(std::string_view role, std::string_view content,
                                              const jsonb::Container &metadata);

@@ -199,6 +199,10 @@ SaveResult save_snapshot(const SaveRequest &request) {
                 storage.has_previous_mark ? &storage.previous_mark : nullptr,
                 storage.messages_new_from, &change);
         Datum message_refs = (Datum)0;
+        if (messages_by_ref && storage.previous_by_ref && change.length > change.shared) {
+            grow_in_place(session_id, number, state, storage.previous_mark.length, &change);
+            new_messages = fresh_messages(state, change);
+        }
         if (messages_by_ref) {
             message_refs = snapshot_message_refs(session_id, number, state, change,
                                                  session.message_count + 1,

@@ -239,12 +239,19 @@ Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_numbe
         if (!versions_of(state, full, change))
             all_new_from(0, change);
     }
+    return fresh_messages(state, *change);
+}
+
+Jsonb *fresh_messages(Jsonb *state, const MessagesChange &change) {
+    JsonbContainer *messages = state_messages(state);
+    if (!messages)
+        return nullptr;
     Indexes fresh{static_cast<uint32 *>(
-                      palloc(sizeof(uint32) * Max(change->length - change->shared, 1u))),
+                      palloc(sizeof(uint32) * Max(change.length - change.shared, 1u))),
                   0};
-    for (uint32 k = 0; k < change->length - change->shared; ++k)
-        if (change->source[k] < 0)
-            fresh.at[fresh.count++] = change->shared + k;
+    for (uint32 k = 0; k < change.length - change.shared; ++k)
+        if (change.source[k] == MessagesChange::new_version)
+            fresh.at[fresh.count++] = change.shared + k;
     if (fresh.count == 0)
         return nullptr;
     for (uint32 k = 0; k < fresh.count; ++k) {
@@ -349,6 +356,8 @@ Datum snapshot_message_refs(Datum session_id, int32 number, Jsonb *state,
             jsonb::Value element = messages.element(at);
             if (change.source[k] >= 0)
                 refs.entries.push_back(previous_ref(static_cast<uint32>(change.source[k]), at));
+            else if (change.source[k] != MessagesChange::new_version)
+                refs.entries.push_back(message_refs::Ref::row(MessagesChange::grown_order(change.source[k])));
             else if (message_refs::row_gives_back(element))
                 refs.entries.push_back(message_refs::Ref::row(next_order++));
             else {
@@ -362,6 +371,160 @@ Datum snapshot_message_refs(Datum session_id, int32 number, Jsonb *state,
         memcpy(VARDATA(out), bytes.data(), bytes.size());
         return PointerGetDatum(out);
     });
+}
+
+namespace {
+
+// Chain rows back to this many snapshots are rewritten when a message grows in place; a
+// message last changed longer ago gets a row of its own for its new version instead.
+constexpr int32 grow_reach = 32;
+
+// Columns of Sql::MessageRow.
+enum MessageRowColumn { RowCtid = 1, RowRole, RowContent, RowMetadata, RowFirstSnapshot };
+
+// Whether `s` (a jsonb string) starts with the bytes of `prefix`.
+bool starts_with(const JsonbValue &s, text *prefix) {
+    return s.type == jbvString &&
+           static_cast<size_t>(s.val.string.len) >= VARSIZE_ANY_EXHDR(prefix) &&
+           memcmp(s.val.string.val, VARDATA_ANY(prefix), VARSIZE_ANY_EXHDR(prefix)) == 0;
+}
+
+bool equals(const JsonbValue &s, text *t) {
+    return s.type == jbvString && static_cast<size_t>(s.val.string.len) == VARSIZE_ANY_EXHDR(t) &&
+           memcmp(s.val.string.val, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) == 0;
+}
+
+// Rewrites the chain's references to history row `order` as it stands (snapshots
+// first..last) into references to its first `length` content bytes with `metadata`: the
+// earlier version those snapshots saved.
+void cut_references(Datum session_id, int32 first, int32 last, int32 order, uint32 length,
+                    Jsonb *metadata) {
+    as_table_owner([&] {
+        Datum args[] = {session_id, Int32GetDatum(first), Int32GetDatum(last)};
+        run(Sql::ChainRefsBetween, args, nullptr, false);
+        SPITupleTable *rows = SPI_tuptable;
+        uint64 count = SPI_processed;
+        for (uint64 r = 0; r < count; ++r) {
+            bool isnull;
+            int32 number = DatumGetInt32(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull));
+            bytea *refs = DatumGetByteaPP(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull));
+            bytea *rewritten = cpp_call([&]() -> bytea * {
+                message_refs::Refs list;
+                if (!message_refs::decode({VARDATA_ANY(refs), VARSIZE_ANY_EXHDR(refs)}, &list))
+                    throw Error(sqlstate::data_corrupted,
+                                "the message references of the session's chain are unreadable",
+                                {}, "Run verify_session() on the session.");
+                bool changed = false;
+                for (message_refs::Ref &e : list.entries)
+                    if (e.order == order && !e.cut) {
+                        e = message_refs::Ref::cut_row(order, length,
+                                                       root_of(metadata, sqlstate::data_corrupted));
+                        changed = true;
+                    }
+                if (!changed)
+                    return nullptr;
+                std::string bytes = message_refs::encode(list);
+                bytea *out = static_cast<bytea *>(
+                    pg_call([&] { return palloc(VARHDRSZ + bytes.size()); }));
+                SET_VARSIZE(out, VARHDRSZ + bytes.size());
+                memcpy(VARDATA(out), bytes.data(), bytes.size());
+                return out;
+            });
+            if (rewritten) {
+                Datum set[] = {session_id, Int32GetDatum(number), PointerGetDatum(rewritten)};
+                run(Sql::SetMessageRefs, set, nullptr, false);
+            }
+        }
+    });
+}
+
+} // namespace
+
+void grow_in_place(Datum session_id, int32 number, Jsonb *state, uint32 previous_length,
+                   MessagesChange *change) {
+    JsonbContainer *messages = state_messages(state);
+    uint32 tail = change->length - change->shared;
+    if (!messages || tail == 0)
+        return;
+    // New versions at an index whose previous element nothing in the new array equals.
+    bool *claimed = static_cast<bool *>(palloc0(Max(previous_length, 1u)));
+    for (uint32 k = 0; k < tail; ++k)
+        if (change->source[k] >= 0 && static_cast<uint32>(change->source[k]) < previous_length)
+            claimed[change->source[k]] = true;
+    bool any = false;
+    for (uint32 k = 0; k < tail; ++k) {
+        uint32 at = change->shared + k;
+        any |= change->source[k] == MessagesChange::new_version && at < previous_length &&
+               !claimed[at];
+    }
+    if (!any)
+        return;
+    bytea *previous = whole_refs_of(session_id, number - 1);
+    if (!previous)
+        return;
+    int32 *row_of = static_cast<int32 *>(palloc0(sizeof(int32) * previous_length));
+    cpp_call([&] {
+        message_refs::Refs list;
+        if (!message_refs::decode({VARDATA_ANY(previous), VARSIZE_ANY_EXHDR(previous)}, &list))
+            return;
+        for (uint32 i = 0; i < previous_length && i < list.entries.size(); ++i)
+            if (list.entries[i].order > 0 && !list.entries[i].cut)
+                row_of[i] = list.entries[i].order;
+    });
+    for (uint32 k = 0; k < tail; ++k) {
+        uint32 at = change->shared + k;
+        if (change->source[k] != MessagesChange::new_version || at >= previous_length ||
+            claimed[at] || row_of[at] == 0)
+            continue;
+        // only this message changed: every one after it is still there, at its place (an
+        // edited question followed by a new reply is a new version, not a grown one)
+        bool alone = true;
+        for (uint32 j = at + 1; j < previous_length && alone; ++j)
+            alone = j < change->length && change->source[j - change->shared] == static_cast<int32>(j);
+        if (!alone)
+            continue;
+        int32 order = row_of[at];
+        // the row as it stands, and the new version: same role, content that extends it
+        ItemPointerData tid;
+        text *role = nullptr, *content = nullptr;
+        Jsonb *metadata = nullptr;
+        int32 first = 0;
+        as_table_owner([&] {
+            Datum args[] = {session_id, Int32GetDatum(order)};
+            run(Sql::MessageRow, args, nullptr, false);
+            if (SPI_processed != 1)
+                return;
+            bool isnull;
+            tid = *reinterpret_cast<ItemPointer>(DatumGetPointer(column(0, RowCtid, &isnull)));
+            role = DatumGetTextPP(column(0, RowRole, &isnull));
+            content = DatumGetTextPP(column(0, RowContent, &isnull));
+            metadata = DatumGetJsonbP(column(0, RowMetadata, &isnull));
+            first = column_int32(0, RowFirstSnapshot);
+        });
+        if (!role || number - first > grow_reach || !JB_ROOT_IS_OBJECT(metadata))
+            continue;
+        JsonbValue *element = getIthJsonbValueFromContainer(messages, at);
+        if (element->type != jbvBinary || !JsonContainerIsObject(element->val.binary.data))
+            continue;
+        JsonbValue new_role, new_content;
+        JsonbContainer *message = element->val.binary.data;
+        if (!getKeyJsonValueFromContainer(message, "role", strlen("role"), &new_role) ||
+            !getKeyJsonValueFromContainer(message, "content", strlen("content"), &new_content) ||
+            !equals(new_role, role) || !starts_with(new_content, content))
+            continue;
+        check_message(element, static_cast<int32>(at), "p_snapshot_data's messages", nullptr);
+        // earlier snapshots keep their version as a cut of the row; the row takes the new one
+        cut_references(session_id, first, number - 1, order,
+                       static_cast<uint32>(VARSIZE_ANY_EXHDR(content)), metadata);
+        RowWriter rows;
+        open_row_writer(&rows, messages_table());
+        start_update(&rows, &tid);
+        set_column_compressed(&rows, "content", message_text(message, "content"));
+        set_column_compressed(&rows, "metadata", message_metadata(element));
+        update_row(&rows);
+        close_row_writer(&rows);
+        change->source[k] = MessagesChange::grown(order);
+    }
 }
 
 } // namespace sp

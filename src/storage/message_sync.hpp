@@ -31,11 +31,32 @@ bool has_messages_array(Jsonb *state);
 struct MessagesChange {
     uint32 length;  // elements of the state's array
     uint32 shared;  // leading elements equal to the previous snapshot's
-    int32 *source;  // [length - shared]: the previous array's index the element equals, or -1
+    int32 *source;  // [length - shared]: the previous array's index the element equals, or
+                    // new_version, or grown(order)
+
+    static constexpr int32 new_version = -1;
+    // a new version written over the history row of the version before it (grow_in_place)
+    static int32 grown(int32 order) { return -1 - order; }
+    static int32 grown_order(int32 source) { return -1 - source; }
 };
 Jsonb *new_messages_to_sync(Datum session_id, Jsonb *state, int32 previous_number,
                             const MessagesMark *previous, int32 known_new_from,
                             MessagesChange *change);
+
+// The elements of the state's array the change says are new versions, as an array
+// (checked to be messages); NULL when there are none.
+Jsonb *fresh_messages(Jsonb *state, const MessagesChange &change);
+
+// A message the client changed in place by extending it (a reply saved while it streams,
+// then complete; a tool message whose status changes), alone (every message after it is
+// still there, at its place), with the same role and content that starts with the previous
+// version's: its history row takes the new version instead of a
+// new row being added (SPEC: "the history keeps the newest version"), and the snapshots that
+// saved the earlier version refer to it as a cut of that row (core/message_refs.hpp). Only
+// for a session whose previous snapshot refers to its history, and a row changed within the
+// last 32 snapshots. Marks those elements grown in *change; call before fresh_messages.
+void grow_in_place(Datum session_id, int32 number, Jsonb *state, uint32 previous_length,
+                   MessagesChange *change);
 
 // The message references (core/message_refs.hpp, a bytea) of snapshot `number`, whose state's
 // messages array relates to snapshot number - 1's by `change`, its new versions being

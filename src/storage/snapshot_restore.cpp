@@ -44,7 +44,9 @@ bool is_keyframe(uint64 row) {
 // One element of the messages array being put back: a history row's order, or the element.
 struct Slot {
     int32 order;
-    jsonb::Value element;
+    jsonb::Value element; // or a cut reference's metadata
+    bool cut;
+    uint32 content_length;
 };
 
 // A history row, detoasted.
@@ -85,7 +87,8 @@ bool fold_refs(Datum session_id, int32 number, bytea **refs, uint64 rows, Slot *
         *slots = static_cast<Slot *>(
             pg_call([&] { return palloc(sizeof(Slot) * Max(list.size(), size_t{1})); }));
         for (uint32 i = 0; i < *count; ++i)
-            (*slots)[i] = Slot{list[i].order, list[i].element};
+            (*slots)[i] = Slot{list[i].order, list[i].element, list[i].cut,
+                               list[i].content_length};
         if (whole) {
             message_refs::Refs all;
             all.entries = std::move(list);
@@ -133,11 +136,18 @@ Jsonb *put_messages_back(Datum session_id, int32 number, Jsonb *stored, const Sl
             }
             const Row &row = rows[slots[i].order - low];
             std::optional<jsonb::Node> message;
-            if (row.role)
-                message = message_refs::message_from_row(
-                    {VARDATA_ANY(row.role), VARSIZE_ANY_EXHDR(row.role)},
-                    {VARDATA_ANY(row.content), VARSIZE_ANY_EXHDR(row.content)},
-                    root_container(row.metadata, sqlstate::data_corrupted));
+            if (row.role) {
+                std::string_view content(VARDATA_ANY(row.content), VARSIZE_ANY_EXHDR(row.content));
+                if (!slots[i].cut)
+                    message = message_refs::message_from_row(
+                        {VARDATA_ANY(row.role), VARSIZE_ANY_EXHDR(row.role)}, content,
+                        root_container(row.metadata, sqlstate::data_corrupted));
+                else if (slots[i].content_length <= content.size())
+                    message = message_refs::message_from_row(
+                        {VARDATA_ANY(row.role), VARSIZE_ANY_EXHDR(row.role)},
+                        content.substr(0, slots[i].content_length),
+                        jsonb::Container(slots[i].element, sqlstate::data_corrupted));
+            }
             if (!message)
                 throw Error(sqlstate::data_corrupted,
                             pg_call([&] {

@@ -127,6 +127,19 @@ SELECT snapshots = by_reference AS all_by_reference, text_in_chain
   FROM pg_temp.storage('00000000-0000-0000-0000-000000000903', 'reply ');
 SELECT count(*) AS history_rows, count(*) = count(DISTINCT (role, content, metadata)) AS one_row_per_version
   FROM session_messages WHERE session_id = '00000000-0000-0000-0000-000000000903';
+-- A reply that grows while it streams ('reply 7 part', then 'reply 7 part and the rest') has
+-- one row, as it ended; the snapshots saved while it streamed refer to the first bytes of it.
+-- ('rep 7' is not the start of 'reply 7 part': that version has a row of its own.)
+SELECT string_agg(content, ' | ' ORDER BY message_order) AS turn_7
+  FROM session_messages WHERE session_id = '00000000-0000-0000-0000-000000000903' AND content ~ '^(q|rep|reply )7( |$)';
+SELECT g.snapshot_data -> 'messages' -> -1 AS streamed
+  FROM (SELECT snapshot_number AS n FROM saved WHERE session_id = '00000000-0000-0000-0000-000000000903'
+          AND state -> 'messages' -> -1 ->> 'content' ~ '^(rep|reply) 7( |$)') s,
+       LATERAL get_snapshot('00000000-0000-0000-0000-000000000903', s.n) g ORDER BY s.n;
+
+-- Pruned hard, the rest still restores (repairs write the cut references too).
+SELECT cleanup_old_snapshots('00000000-0000-0000-0000-000000000903', 3) > 0 AS pruned;
+SELECT * FROM pg_temp.check('00000000-0000-0000-0000-000000000903');
 
 -- Saves that do not sync keep their messages in the chain; syncing again refers to the
 -- history for what it adds. Snapshots without messages, or whose messages is not an array,

@@ -197,16 +197,18 @@ INSERT INTO free_agent_sessions (id, name) VALUES
   ('00000000-0000-0000-0000-000000000415', 'long compaction'),
   ('00000000-0000-0000-0000-000000000416', 'rewritten');
 
--- Streaming: each reply is saved twice while it streams and once complete, 30 turns: 4
--- versions per turn (the question, two partial replies, the complete one), 120 rows.
+-- Streaming: each reply is saved twice while it streams and once complete, 30 turns. The
+-- reply grows (each version extends the one before), so its row takes each new version: 2
+-- rows per turn, the question and the reply as it ended, 60 rows. (The snapshots saved while
+-- it streamed still restore their partial versions: message_refs.sql.)
 SELECT count(*) AS saves FROM generate_series(1, 30) t,
   LATERAL (SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000411',
                     coalesce((SELECT jsonb_agg(x ORDER BY o) FROM (
                         SELECT 2 * k - 1 AS o, pg_temp.msg('user', 'q' || k) AS x FROM generate_series(1, t) k
                         UNION ALL
-                        SELECT 2 * k, pg_temp.msg('assistant', 'a' || k) FROM generate_series(1, t - 1) k) z), '[]')
+                        SELECT 2 * k, pg_temp.msg('assistant', 'a' || k || ' once upon a time') FROM generate_series(1, t - 1) k) z), '[]')
                     || jsonb_build_array(pg_temp.msg('assistant', v)))
-             FROM unnest(ARRAY['a' || t || '…', 'a' || t || '……', 'a' || t]) v) s;
+             FROM unnest(ARRAY['a' || t || ' once', 'a' || t || ' once upon', 'a' || t || ' once upon a time']) v) s;
 SELECT count(*) AS rows, count(DISTINCT content) AS versions
   FROM session_messages WHERE session_id = '00000000-0000-0000-0000-000000000411';
 -- The chain stores each streamed version as a patch of that one message, not the array.
@@ -216,7 +218,8 @@ SELECT count(*) AS snapshots, count(*) FILTER (WHERE kind = 'full') AS keyframes
 SELECT substr(pg_temp.versions('00000000-0000-0000-0000-000000000411'), 1, 60) AS first_turns,
        regexp_replace(pg_temp.versions('00000000-0000-0000-0000-000000000411'), '^.*  \[', '[') AS verdict;
 
--- A tool call whose result changes status between saves: one row per status.
+-- A tool call whose result changes status between saves: the tool message's row takes each
+-- new status (its content extends, '' to 'sunny'), so the history has it once, as it ended.
 SELECT pg_temp.save_json('00000000-0000-0000-0000-000000000412', jsonb_build_array(
   pg_temp.msg('user', 'weather?'), pg_temp.msg('assistant', 'calling', '{"tool_calls":[{"id":"c1"}]}'),
   pg_temp.msg('tool', '', '{"tool_call_id":"c1","status":"pending"}')));

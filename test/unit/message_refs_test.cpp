@@ -96,6 +96,22 @@ TEST(MessageRefs, RandomListsRoundTrip) {
     }
 }
 
+TEST(MessageRefs, CutReferencesRoundTripAndEndRuns) {
+    Builder b;
+    std::string meta = jsonb::encode(b.obj({{"status", b.str("streaming")}}));
+    Refs refs;
+    refs.entries = {Ref::row(1), Ref::row(2), Ref::cut_row(3, 17, root(meta)), Ref::row(4),
+                    Ref::row(3)};
+    std::string bytes = message_refs::encode(refs);
+    Refs back = decoded(bytes);
+    ASSERT_EQ(back.entries.size(), refs.entries.size());
+    for (size_t i = 0; i < refs.entries.size(); ++i)
+        EXPECT_TRUE(back.entries[i].same(refs.entries[i])) << i;
+    EXPECT_TRUE(back.entries[2].cut);
+    EXPECT_EQ(back.entries[2].content_length, 17u);
+    EXPECT_FALSE(back.entries[4].cut) << "the row itself, after its cut";
+}
+
 TEST(MessageRefs, DamagedBytesAreRefused) {
     Refs refs;
     refs.entries = {Ref::row(1), Ref::row(2), Ref::row(9)};
