@@ -46,7 +46,7 @@ using MessagesMark = messages::Mark;
 struct Print {
     // chain bookkeeping, as of this snapshot
     uint32_t keyframe_number = 0;   // the keyframe this snapshot's chain starts at
-    uint64_t keyframe_bytes = 0;    // its size
+    uint64_t keyframe_bytes = 0;    // the size of the state it restores
     uint32_t deltas_since = 0;      // deltas after it, this one included
     uint64_t delta_bytes_since = 0; // their stored bytes
     bool messages_by_ref = false;   // the stored form leaves "messages" out (message_refs.hpp)

@@ -37,8 +37,8 @@ struct StoragePlan {
 StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
                          bool messages_by_ref);
 
-// Counts the snapshot's message references (a bytea, core/message_refs.hpp) as stored bytes
-// of its keyframe or delta, so the keyframe rule weighs them too.
+// Counts the snapshot's message references (a bytea, core/message_refs.hpp) as stored bytes,
+// and for a delta as bytes the keyframe rule weighs (a keyframe is weighed as its whole state).
 void count_message_refs(StoragePlan *plan, Datum message_refs);
 
 } // namespace sp
