@@ -305,8 +305,10 @@ SP_FUNCTION(sp_fork_session) {
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
     // Restored as the caller: row-level security decides whether they may read the source.
+    // Read-only, so the chain and the history rows it refers to are read in one snapshot
+    // (a save of the source may rewrite both meanwhile: message_sync.hpp, grow_in_place).
     RestoredSnapshot snapshot{};
-    bool has_state = restore_snapshot(source_id, number, CurrentMemoryContext, false, &snapshot);
+    bool has_state = restore_snapshot(source_id, number, CurrentMemoryContext, true, &snapshot);
     if (!has_state) {
         int32 latest = require_visible_session(source_id);
         if (number != PG_INT32_MAX)
