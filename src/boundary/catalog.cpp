@@ -72,7 +72,7 @@ const QueryText query_texts[] = {
      {UUIDOID, INT4OID}},
     // ChainMessageRefs: the message references of the same rows, for a save that needs the
     // previous snapshot's whole list.
-    {"SELECT %4$s"
+    {"SELECT %4$s, snapshot_size"
      "  FROM %1$s.session_snapshot_chain"
      " WHERE session_id = $1 AND snapshot_number <= $2"
      "   AND snapshot_number >= (SELECT max(snapshot_number) FROM %1$s.session_snapshot_chain"
@@ -87,7 +87,7 @@ const QueryText query_texts[] = {
      2,
      {UUIDOID, INT4OID}},
     // ChainRefsBetween: the message references of snapshots $2 to $3 (as the table owner).
-    {"SELECT snapshot_number, %4$s FROM %1$s.session_snapshot_chain"
+    {"SELECT snapshot_number, %4$s, snapshot_size FROM %1$s.session_snapshot_chain"
      " WHERE session_id = $1 AND snapshot_number BETWEEN $2 AND $3 AND %4$s IS NOT NULL"
      " ORDER BY snapshot_number",
      3,

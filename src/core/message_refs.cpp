@@ -83,7 +83,7 @@ std::string encode(const Refs &refs) {
     return out;
 }
 
-bool decode(std::string_view bytes, Refs *out) {
+bool decode(std::string_view bytes, Refs *out, uint64_t max_entries) {
     out->entries.clear();
     if (bytes.empty() || (bytes[0] != whole_kind && bytes[0] != delta_kind))
         return false;
@@ -98,13 +98,14 @@ bool decode(std::string_view bytes, Refs *out) {
     }
     int64_t next_expected = 1;
     while (at < bytes.size()) {
-        if (!get_varint(bytes, &at, &v))
+        if (!get_varint(bytes, &at, &v) || out->entries.size() >= max_entries)
             return false;
         uint64_t size = v >> 2;
         switch (v & 3) {
         case 0: { // a run of orders
             uint64_t delta;
-            if (size == 0 || size > (uint64_t{1} << 28) || !get_varint(bytes, &at, &delta))
+            if (size == 0 || size > max_entries - out->entries.size() ||
+                !get_varint(bytes, &at, &delta))
                 return false;
             int64_t first = next_expected + unzigzag(delta);
             if (first < 1 || first + static_cast<int64_t>(size) - 1 > INT32_MAX)

@@ -57,8 +57,13 @@ struct Refs {
 };
 
 std::string encode(const Refs &refs);
-// False when the bytes are not an encoding of refs. Inline elements are views into `bytes`.
-bool decode(std::string_view bytes, Refs *out);
+// False when the bytes are not an encoding of refs, or of more than max_entries elements (a
+// run's count is a few bytes: damaged bytes must not make it allocate gigabytes; a caller
+// passes what the snapshot's state can hold, a jsonb array element taking 4 bytes at least).
+// Inline elements are views into `bytes`.
+bool decode(std::string_view bytes, Refs *out, uint64_t max_entries);
+// The most elements a messages array in a state of `state_bytes` can have.
+inline uint64_t max_entries_for(uint64_t state_bytes) { return state_bytes / 4 + 1; }
 
 // The list after applying `step` to `list` (the previous snapshot's); false when a 'D' step
 // keeps more elements than the list has.

@@ -270,16 +270,19 @@ namespace {
 // as palloc'd bytes of the 'F' encoding; NULL when that snapshot has none.
 bytea *whole_refs_of(Datum session_id, int32 number) {
     bytea **refs = nullptr;
+    int64 *sizes = nullptr;
     uint64 rows = 0;
     as_table_owner([&] {
         Datum args[] = {session_id, Int32GetDatum(number)};
         run(Sql::ChainMessageRefs, args, nullptr, false);
         rows = SPI_processed;
         refs = static_cast<bytea **>(palloc(sizeof(bytea *) * Max(rows, uint64{1})));
+        sizes = static_cast<int64 *>(palloc(sizeof(int64) * Max(rows, uint64{1})));
         for (uint64 i = 0; i < rows; ++i) {
             bool isnull;
             Datum r = column(i, 1, &isnull);
             refs[i] = isnull ? nullptr : DatumGetByteaPP(r);
+            sizes[i] = column_int64(i, 2);
         }
     });
     if (rows == 0 || !refs[rows - 1])
@@ -294,7 +297,7 @@ bytea *whole_refs_of(Datum session_id, int32 number) {
                 continue;
             }
             if (!message_refs::decode({VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])},
-                                      &step) ||
+                                      &step, message_refs::max_entries_for(sizes[i])) ||
                 (!step.whole && !active) || !message_refs::fold(&list, step))
                 throw Error(sqlstate::data_corrupted,
                             "the message references of the session's chain do not fit together",
@@ -334,7 +337,8 @@ Datum snapshot_message_refs(Datum session_id, int32 number, Jsonb *state,
         jsonb::Container messages(list, sqlstate::data_corrupted);
         message_refs::Refs before;
         if (previous &&
-            !message_refs::decode({VARDATA_ANY(previous), VARSIZE_ANY_EXHDR(previous)}, &before))
+            !message_refs::decode({VARDATA_ANY(previous), VARSIZE_ANY_EXHDR(previous)}, &before,
+                                  UINT32_MAX)) // whole_refs_of's own encoding, bounded there
             throw Error(sqlstate::data_corrupted, "unreadable message references");
         auto previous_ref = [&](uint32 index, uint32 at) {
             if (previous && index < before.entries.size())
@@ -408,9 +412,11 @@ void cut_references(Datum session_id, int32 first, int32 last, int32 order, uint
             bool isnull;
             int32 number = DatumGetInt32(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull));
             bytea *refs = DatumGetByteaPP(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull));
+            int64 size = DatumGetInt64(SPI_getbinval(rows->vals[r], rows->tupdesc, 3, &isnull));
             bytea *rewritten = cpp_call([&]() -> bytea * {
                 message_refs::Refs list;
-                if (!message_refs::decode({VARDATA_ANY(refs), VARSIZE_ANY_EXHDR(refs)}, &list))
+                if (!message_refs::decode({VARDATA_ANY(refs), VARSIZE_ANY_EXHDR(refs)}, &list,
+                                          message_refs::max_entries_for(size)))
                     throw Error(sqlstate::data_corrupted,
                                 "the message references of the session's chain are unreadable",
                                 {}, "Run verify_session() on the session.");
@@ -465,7 +471,8 @@ void grow_in_place(Datum session_id, int32 number, Jsonb *state, uint32 previous
     int32 *row_of = static_cast<int32 *>(palloc0(sizeof(int32) * previous_length));
     cpp_call([&] {
         message_refs::Refs list;
-        if (!message_refs::decode({VARDATA_ANY(previous), VARSIZE_ANY_EXHDR(previous)}, &list))
+        if (!message_refs::decode({VARDATA_ANY(previous), VARSIZE_ANY_EXHDR(previous)}, &list,
+                                  UINT32_MAX)) // whole_refs_of's own encoding, bounded there
             return;
         for (uint32 i = 0; i < previous_length && i < list.entries.size(); ++i)
             if (list.entries[i].order > 0 && !list.entries[i].cut)

@@ -58,8 +58,8 @@ struct Row {
 
 // The list of message references that `refs` (the chain rows' message_refs, NULL where a row
 // has none) give the last row, as palloc'd slots; false when the last row has none.
-bool fold_refs(Datum session_id, int32 number, bytea **refs, uint64 rows, Slot **slots,
-               uint32 *count, bytea **whole) {
+bool fold_refs(Datum session_id, int32 number, bytea **refs, const int64 *sizes, uint64 rows,
+               Slot **slots, uint32 *count, bytea **whole) {
     if (!refs[rows - 1])
         return false;
     cpp_call([&] {
@@ -71,7 +71,8 @@ bool fold_refs(Datum session_id, int32 number, bytea **refs, uint64 rows, Slot *
                 continue;
             }
             message_refs::Refs step;
-            if (!message_refs::decode({VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])}, &step) ||
+            if (!message_refs::decode({VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])}, &step,
+                                      message_refs::max_entries_for(static_cast<uint64>(sizes[i]))) ||
                 (!step.whole && !active) || !message_refs::fold(&list, step))
                 throw Error(sqlstate::data_corrupted,
                             pg_call([&] {
@@ -220,15 +221,17 @@ bool restore_snapshot(Datum session_id, int32 number, MemoryContext upper, bool 
     Datum hash = column(last, RangeHash, &isnull);
     // Messages by reference: the lists along the chain, then the history rows.
     bytea **refs = static_cast<bytea **>(palloc(sizeof(bytea *) * rows));
+    int64 *sizes = static_cast<int64 *>(palloc(sizeof(int64) * rows));
     for (uint64 i = 0; i < rows; ++i) {
         Datum r = column(i, RangeMessageRefs, &isnull);
         refs[i] = isnull ? nullptr : DatumGetByteaPP(r);
+        sizes[i] = column_int64(i, RangeSize);
     }
     out->stored_state = state;
     out->whole_refs = nullptr;
     Slot *slots;
     uint32 count;
-    if (fold_refs(session_id, found, refs, rows, &slots, &count,
+    if (fold_refs(session_id, found, refs, sizes, rows, &slots, &count,
                   stored_form ? &out->whole_refs : nullptr)) {
         MemoryContext old = MemoryContextSwitchTo(upper);
         if (out->whole_refs)

@@ -25,7 +25,7 @@ std::vector<int32_t> orders_of(const std::vector<Ref> &list) {
 
 Refs decoded(const std::string &bytes) {
     Refs out;
-    EXPECT_TRUE(message_refs::decode(bytes, &out));
+    EXPECT_TRUE(message_refs::decode(bytes, &out, 1 << 20));
     return out;
 }
 
@@ -117,21 +117,34 @@ TEST(MessageRefs, DamagedBytesAreRefused) {
     refs.entries = {Ref::row(1), Ref::row(2), Ref::row(9)};
     std::string bytes = message_refs::encode(refs);
     Refs out;
-    EXPECT_FALSE(message_refs::decode("", &out));
-    EXPECT_FALSE(message_refs::decode("X", &out));
-    EXPECT_FALSE(message_refs::decode(bytes.substr(0, bytes.size() - 1), &out));
-    EXPECT_FALSE(message_refs::decode(std::string("D\xff", 2), &out));  // truncated varint
-    EXPECT_FALSE(message_refs::decode(std::string("F\x03\x10", 3), &out)); // inline past the end
-    EXPECT_FALSE(message_refs::decode(std::string("F\x02\x03", 3), &out)); // order below 1
+    EXPECT_FALSE(message_refs::decode("", &out, 1 << 20));
+    EXPECT_FALSE(message_refs::decode("X", &out, 1 << 20));
+    EXPECT_FALSE(message_refs::decode(bytes.substr(0, bytes.size() - 1), &out, 1 << 20));
+    EXPECT_FALSE(message_refs::decode(std::string("D\xff", 2), &out, 1 << 20));  // truncated varint
+    EXPECT_FALSE(message_refs::decode(std::string("F\x03\x10", 3), &out, 1 << 20)); // inline past the end
+    EXPECT_FALSE(message_refs::decode(std::string("F\x02\x03", 3), &out, 1 << 20)); // order below 1
     // every truncation and every single-byte change decodes or is refused, never crashes
     for (size_t cut = 0; cut <= bytes.size(); ++cut)
-        message_refs::decode(bytes.substr(0, cut), &out);
+        message_refs::decode(bytes.substr(0, cut), &out, 1 << 20);
     for (size_t i = 0; i < bytes.size(); ++i)
         for (int v = 0; v < 256; ++v) {
             std::string damaged = bytes;
             damaged[i] = static_cast<char>(v);
-            message_refs::decode(damaged, &out);
+            message_refs::decode(damaged, &out, 1 << 20);
         }
+}
+
+TEST(MessageRefs, ARunLongerThanTheStateCanHoldIsRefused) {
+    Refs refs;
+    for (int32_t o = 1; o <= 100; ++o)
+        refs.entries.push_back(Ref::row(o));
+    std::string bytes = message_refs::encode(refs);
+    Refs out;
+    EXPECT_TRUE(message_refs::decode(bytes, &out, 100));
+    EXPECT_FALSE(message_refs::decode(bytes, &out, 99));
+    // a run of 2^40 orders in six bytes
+    EXPECT_FALSE(message_refs::decode(std::string("F\x80\x80\x80\x80\x80\x40\x00", 8), &out,
+                                      message_refs::max_entries_for(16 << 20)));
 }
 
 TEST(MessageRefs, FoldKeepsThenAppends) {
