@@ -69,7 +69,7 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     Datum now = result.created_at;
     Datum hash_bytes = state_hash_bytea(hash);
     RowWriter chain;
-    open_row_writer(&chain, chain_table());
+    open_row_writer(&chain, local_relation(session, session.placement.chain));
     start_insert(&chain);
     set_column(&chain, "session_id", session_id);
     set_column(&chain, "snapshot_number", Int32GetDatum(number));
@@ -87,6 +87,7 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     set_column(&chain, "delta", JsonbPGetDatum(storage.delta), storage.keyframe);
     set_column(&chain, "state_hash", hash_bytes);
     set_column(&chain, "metadata", JsonbPGetDatum(metadata ? metadata : empty_jsonb_object()));
+    set_visibility_copy(&chain, session);
     insert_row(&chain);
     close_row_writer(&chain);
 
