@@ -29,6 +29,7 @@ DECLARE
                            JOIN pg_namespace n ON n.oid = e.extnamespace
                           WHERE e.extname = 'session_persist');
     sessions regclass := '@extschema@.free_agent_sessions'::regclass;
+    distributed regclass[] := '{}';
     i integer;
     f text;
 BEGIN
@@ -49,6 +50,9 @@ BEGIN
     -- The tables have triggers (the row guard, the visibility copy, delete notifications),
     -- which Citus runs on the shards only with this setting.
     PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- Function commands (ALTER FUNCTION below) must follow the shards' creation over the
+    -- same connection per node.
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     FOR i IN 1 .. array_length(tables, 1) LOOP
         IF NOT EXISTS (SELECT FROM pg_dist_partition
                         WHERE logicalrelid = (schema_name || '.' || tables[i])::regclass) THEN
@@ -60,17 +64,23 @@ BEGIN
                 PERFORM create_distributed_table(schema_name || '.' || tables[i], columns[i],
                                                  colocate_with => sessions::text);
             END IF;
+            distributed := distributed || (schema_name || '.' || tables[i])::regclass;
         END IF;
     END LOOP;
     -- Rows that existed were copied into the shards; the coordinator's copies, no longer
-    -- visible, would only take space.
-    FOR i IN REVERSE array_length(tables, 1) .. 1 LOOP
-        PERFORM truncate_local_data_after_distributing_table((schema_name || '.' || tables[i])::regclass);
+    -- visible, would only take space (the messages and the chain first: foreign keys).
+    FOR i IN REVERSE coalesce(array_length(distributed, 1), 0) .. 1 LOOP
+        PERFORM truncate_local_data_after_distributing_table(distributed[i]);
     END LOOP;
+    -- They also run inside Citus' query on a shard when a statement calls them over the
+    -- tables (SELECT get_latest_snapshot(id) FROM sessions_list ...); their own queries then
+    -- read and write that session, on the same node, which Citus allows only with this.
     FOREACH f IN ARRAY per_session LOOP
         PERFORM create_distributed_function((schema_name || '.' || f)::regprocedure, 'p_session_id',
                                             colocate_with => sessions::text,
                                             force_delegation => true);
+        EXECUTE format('ALTER FUNCTION %s.%s SET citus.allow_nested_distributed_execution = on',
+                       schema_name, f);
     END LOOP;
     -- The visibility copy runs inside the shard update of a session, on the worker, and
     -- writes the colocated shards of the chain and the messages through their tables.

@@ -53,6 +53,12 @@ const QueryText query_texts[] = {
     {"SELECT user_id, latest_snapshot_number FROM %1$s.free_agent_sessions WHERE id = $1",
      1,
      {UUIDOID}},
+    // SessionPlacement: as the caller: which relation holds the session's row (tableoid, see
+    // LockSessionForWrite), and whether the caller owns it (the sessions_update policy's test).
+    {"SELECT tableoid, user_id = %1$s.current_user_id() FROM %1$s.free_agent_sessions"
+     " WHERE id = $1",
+     1,
+     {UUIDOID}},
     // SessionForRead: the summary row, as the caller.
     {"SELECT id AS session_id, name, status::text, model, visibility::text, snapshot_count,"
      "       latest_snapshot_number, last_snapshot_at, latest_snapshot_size, total_snapshot_size,"

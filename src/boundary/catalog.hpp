@@ -19,6 +19,7 @@ enum class Sql {
     LockSessionForWrite,
     LockSessionForWriteSkipLocked,
     SessionVisible,
+    SessionPlacement,
     SessionForRead,
     ChainLink,
     ChainRange,

@@ -13,6 +13,16 @@ void raise_session_not_found(Datum session_id) {
           "It does not exist or is not visible to the current user.");
 }
 
+namespace {
+
+[[noreturn]] void raise_not_writable(Datum session_id) {
+    raise(sqlstate::insufficient_privilege,
+          psprintf("permission denied to change session %s", uuid_text(session_id)),
+          "Only the session's owner can change it; it is shared with you read-only.");
+}
+
+} // namespace
+
 bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out,
                                 bool skip_locked) {
     Datum args[] = {session_id};
@@ -48,9 +58,20 @@ WritableSession lock_session_for_write(Datum session_id, MemoryContext upper) {
     run(Sql::SessionVisible, args, nullptr, false, 1);
     if (SPI_processed == 0)
         raise_session_not_found(session_id);
-    raise(sqlstate::insufficient_privilege,
-          psprintf("permission denied to change session %s", uuid_text(session_id)),
-          "Only the session's owner can change it; it is shared with you read-only.");
+    raise_not_writable(session_id);
+}
+
+bool session_is_local(Datum session_id) {
+    Datum args[] = {session_id};
+    run(Sql::SessionPlacement, args, nullptr, true, 1);
+    if (SPI_processed == 0)
+        raise_session_not_found(session_id);
+    bool isnull;
+    Oid relation = DatumGetObjectId(column(0, 1, &isnull));
+    Datum owned = column(0, 2, &isnull);
+    if ((isnull || !DatumGetBool(owned)) && !current_user_bypasses_rls())
+        raise_not_writable(session_id);
+    return OidIsValid(placement_of(relation, session_id).sessions);
 }
 
 int32 require_visible_session(Datum session_id) {
