@@ -229,18 +229,30 @@ const QueryText query_texts[] = {
      " WHERE id = $1",
      6,
      {UUIDOID, TIMESTAMPTZOID, INT8OID, INT8OID, BYTEAOID, BYTEAOID}},
-    // ColocatedShards (Citus only, never prepared elsewhere): shard $4 of the sessions table
-    // $1, its hash range, and the shards of the chain ($2) and the messages ($3) that hold
-    // the same range (the tables are colocated).
-    {"SELECT s.shardminvalue::int4, s.shardmaxvalue::int4, c.shardid, m.shardid"
+    // ShardsOfHash (Citus only, never prepared elsewhere): the shard of the sessions table $1
+    // whose hash range holds $4, that range, and the shards of the chain ($2) and the messages
+    // ($3) for the same range (the tables are colocated).
+    {"SELECT s.shardid, s.shardminvalue::int4, s.shardmaxvalue::int4, c.shardid, m.shardid"
      "  FROM pg_catalog.pg_dist_shard s"
      "  JOIN pg_catalog.pg_dist_shard c"
      "    ON c.logicalrelid = $2 AND c.shardminvalue = s.shardminvalue"
      "  JOIN pg_catalog.pg_dist_shard m"
      "    ON m.logicalrelid = $3 AND m.shardminvalue = s.shardminvalue"
-     " WHERE s.logicalrelid = $1 AND s.shardid = $4 /* %1$s */",
+     " WHERE s.logicalrelid = $1"
+     "   AND $4 BETWEEN s.shardminvalue::int4 AND s.shardmaxvalue::int4 /* %1$s */",
      4,
-     {REGCLASSOID, REGCLASSOID, REGCLASSOID, INT8OID}},
+     {REGCLASSOID, REGCLASSOID, REGCLASSOID, INT4OID}},
+    // ForwardSave, ForwardAppend (Citus only): a save or append of a session stored on another
+    // node, run there through Citus' router query on the session's shard (see
+    // citus_forward.cpp); no row when the caller cannot see the session.
+    {"SELECT %1$s.create_session_snapshot($1, $2, $3, $4, $5)"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1",
+     5,
+     {UUIDOID, JSONBOID, INT4OID, JSONBOID, BOOLOID}},
+    {"SELECT %1$s.append_session_messages($1, $2)"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1",
+     2,
+     {UUIDOID, JSONBOID}},
 };
 static_assert(sizeof query_texts / sizeof query_texts[0] == static_cast<size_t>(Sql::Count_),
               "one text per Query");
@@ -279,13 +291,14 @@ bool callbacks_registered = false;
 // here or on the next use. The plan cache revalidates a kept plan by itself when its tables
 // change (ANALYZE, VACUUM, ALTER TABLE, CREATE/DROP INDEX, GRANT), so the plans are dropped
 // only when the schema or the tables themselves were replaced (see ensure_fresh).
-// Where a session's rows are on a Citus node: the local shards of the three tables for one
-// hash range, found from the sessions shard that held the locked row. A handful per node;
-// a lookup is a scan of this array, no query.
+// Where sessions' rows are on a Citus node, per hash range of session ids: the local shards
+// of the three tables for that range, or InvalidOids when the range is on another node. A
+// handful per node; a lookup is a scan of this array, no query.
 struct ShardPlacement {
-    Oid sessions; // InvalidOid: a free slot
+    bool valid;
     int32 min_hash;
     int32 max_hash;
+    Oid sessions;
     Oid chain;
     Oid messages;
 };
@@ -295,7 +308,7 @@ int next_placement_slot = 0;
 
 void forget_placements() {
     for (ShardPlacement &p : placements)
-        p.sessions = InvalidOid;
+        p.valid = false;
 }
 
 void relation_changed(Datum, Oid relid) {
@@ -304,9 +317,9 @@ void relation_changed(Datum, Oid relid) {
         cache.checked = false;
     // A shard moved, split or dropped: look again.
     for (ShardPlacement &p : placements)
-        if (OidIsValid(p.sessions) &&
-            (relid == InvalidOid || relid == p.sessions || relid == p.chain || relid == p.messages))
-            p.sessions = InvalidOid;
+        if (p.valid && (relid == InvalidOid || relid == p.sessions || relid == p.chain ||
+                        relid == p.messages))
+            p.valid = false;
 }
 
 void catalog_changed(Datum, int, uint32) {
@@ -516,62 +529,62 @@ Oid local_shard(Oid table, int64 shardid) {
     return found;
 }
 
-// Looks up the colocated shards of the sessions shard `row_relation` (a relation of this
-// node); false when it is not a shard of our sessions table here.
-bool find_placement(Oid row_relation, ShardPlacement *out) {
-    char *name = get_rel_name(row_relation);
-    const char *prefix = "free_agent_sessions_";
-    if (!name || get_rel_namespace(row_relation) != cache.identity.schema ||
-        strncmp(name, prefix, strlen(prefix)) != 0)
-        return false;
-    char *end = nullptr;
-    const char *digits = name + strlen(prefix);
-    long long shardid = strtoll(digits, &end, 10);
-    if (end == digits || *end != '\0')
-        return false;
+// Looks up the shards of the three tables for the hash range that holds `hash`.
+ShardPlacement find_placement(int32 hash) {
+    ShardPlacement found{};
     Datum args[] = {ObjectIdGetDatum(cache.identity.sessions_relid),
                     ObjectIdGetDatum(cache.identity.chain_relid),
-                    ObjectIdGetDatum(cache.identity.messages_relid), Int64GetDatum(shardid)};
-    if (SPI_execute_plan(plan(Sql::ColocatedShards), args, nullptr, true, 1) != SPI_OK_SELECT ||
-        SPI_processed != 1)
-        return false;
-    bool isnull[4];
-    Datum col[4];
-    for (int i = 0; i < 4; ++i)
+                    ObjectIdGetDatum(cache.identity.messages_relid), Int32GetDatum(hash)};
+    if (SPI_execute_plan(plan(Sql::ShardsOfHash), args, nullptr, true, 1) != SPI_OK_SELECT)
+        elog(ERROR, "session_persist: could not read pg_dist_shard");
+    if (SPI_processed != 1)
+        raise(sqlstate::internal_error,
+              psprintf("no shard of session_persist's tables holds hash %d", hash), nullptr,
+              "Check pg_dist_shard: the three tables must be distributed and colocated.");
+    bool isnull[5];
+    Datum col[5];
+    for (int i = 0; i < 5; ++i)
         col[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull[i]);
     SPI_freetuptable(SPI_tuptable);
-    if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
-        return false;
-    out->sessions = row_relation;
-    out->min_hash = DatumGetInt32(col[0]);
-    out->max_hash = DatumGetInt32(col[1]);
-    out->chain = local_shard(cache.identity.chain_relid, DatumGetInt64(col[2]));
-    out->messages = local_shard(cache.identity.messages_relid, DatumGetInt64(col[3]));
-    return OidIsValid(out->chain) && OidIsValid(out->messages);
+    found.valid = true;
+    found.min_hash = DatumGetInt32(col[1]);
+    found.max_hash = DatumGetInt32(col[2]);
+    found.sessions = local_shard(cache.identity.sessions_relid, DatumGetInt64(col[0]));
+    found.chain = local_shard(cache.identity.chain_relid, DatumGetInt64(col[3]));
+    found.messages = local_shard(cache.identity.messages_relid, DatumGetInt64(col[4]));
+    if (!OidIsValid(found.sessions) || !OidIsValid(found.chain) || !OidIsValid(found.messages))
+        found.sessions = found.chain = found.messages = InvalidOid; // another node's
+    return found;
 }
 
 } // namespace
+
+Placement local_placement(Datum session_id) {
+    ensure_fresh();
+    if (!cache.identity.distributed)
+        return {cache.identity.sessions_relid, cache.identity.chain_relid,
+                cache.identity.messages_relid};
+    int32 hash = citus_hash(session_id);
+    for (const ShardPlacement &p : placements)
+        if (p.valid && hash >= p.min_hash && hash <= p.max_hash)
+            return {p.sessions, p.chain, p.messages};
+    ShardPlacement found = find_placement(hash);
+    placements[next_placement_slot] = found;
+    next_placement_slot = (next_placement_slot + 1) % placement_slots;
+    return {found.sessions, found.chain, found.messages};
+}
 
 Placement placement_of(Oid row_relation, Datum session_id) {
     ensure_fresh();
     if (row_relation == cache.identity.sessions_relid)
         return {cache.identity.sessions_relid, cache.identity.chain_relid,
                 cache.identity.messages_relid};
-    Placement none{InvalidOid, InvalidOid, InvalidOid};
-    if (!cache.identity.distributed)
-        return none;
-    // The row came from a shard. The relation must be a shard of ours on this node, for the
-    // hash range of this session: a row read from another node carries that node's OID.
-    int32 hash = citus_hash(session_id);
-    for (const ShardPlacement &p : placements)
-        if (p.sessions == row_relation && hash >= p.min_hash && hash <= p.max_hash)
-            return {p.sessions, p.chain, p.messages};
-    ShardPlacement found{};
-    if (!find_placement(row_relation, &found) || hash < found.min_hash || hash > found.max_hash)
-        return none;
-    placements[next_placement_slot] = found;
-    next_placement_slot = (next_placement_slot + 1) % placement_slots;
-    return {found.sessions, found.chain, found.messages};
+    // The row came from a shard: ours on this node only when it is the local shard of the
+    // session's range (a row read from another node carries that node's OID).
+    Placement here = local_placement(session_id);
+    if (OidIsValid(here.sessions) && here.sessions == row_relation)
+        return here;
+    return {InvalidOid, InvalidOid, InvalidOid};
 }
 
 bool current_user_bypasses_rls() {

@@ -37,7 +37,9 @@ enum class Sql {
     ForkSession,
     InsertFirstSnapshot,
     CountFirstSnapshot,
-    ColocatedShards,
+    ShardsOfHash,
+    ForwardSave,
+    ForwardAppend,
     Count_ // number of queries
 };
 
@@ -66,6 +68,11 @@ struct Placement {
     Oid chain;
     Oid messages;
 };
+
+// The relations that hold the session's rows on this node: the tables themselves off Citus;
+// on a Citus node the local shards of the session's hash range, or InvalidOids when that
+// range is on another node. Cached per range. Call between SPI_connect/SPI_finish.
+Placement local_placement(Datum session_id);
 
 // Where the session's rows are written on this node, given the relation its locked row came
 // from (the row's tableoid): the tables themselves; on a Citus node running the call for the

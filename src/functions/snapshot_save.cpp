@@ -16,6 +16,7 @@
 #include "snapshot_cleanup.hpp"
 #include "storage_plan.hpp"
 #include "snapshot_save.hpp"
+#include "citus_forward.hpp"
 #include "spi_util.hpp"
 #include "core/state_hash.hpp"
 
@@ -232,5 +233,8 @@ SP_FUNCTION(sp_create_session_snapshot) {
     request.metadata = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
     require_arg(fcinfo, 4, "p_sync_messages");
     request.sync_messages = PG_GETARG_BOOL(4);
+    Datum forwarded;
+    if (forward_save(fcinfo, &forwarded)) // Citus: the session is on another node
+        PG_RETURN_DATUM(forwarded);
     return result_tuple(fcinfo, save_snapshot(request));
 }

@@ -46,8 +46,9 @@ cluster_stop() {
 }
 
 # cluster_start ROOT WORKERS [extra server options...]: builds and installs the checkout
-# privately, starts the nodes, creates citus and session_persist on each (database
-# "postgres"), and adds the workers to the coordinator.
+# privately, starts the nodes, creates citus on each (database "postgres") and adds the
+# workers to the coordinator. With CLUSTER_PLAIN=1 (and 0 workers): one plain server, no
+# citus.
 cluster_start() {
   local root=$1 workers=$2; shift 2
   CLUSTER_DIR=$(mktemp -d /tmp/session_persist-citus.XXXXXX)
@@ -57,7 +58,8 @@ cluster_start() {
   (cd "$root" && make -s -j"$(nproc)" PG_CONFIG="$PGBIN/pg_config" >/dev/null \
      && make -s install DESTDIR="$CLUSTER_DIR/destdir" PG_CONFIG="$PGBIN/pg_config" >/dev/null) || return 1
   chmod -R a+rX "$CLUSTER_DIR/destdir"
-  local i d port
+  local i d port preload="citus,$CLUSTER_DIR/destdir/usr/lib/postgresql/${PG_MAJOR:-15}/lib/session_persist.so"
+  [ -n "${CLUSTER_PLAIN:-}" ] && preload=""
   NODE_PORTS=()
   for ((i = 0; i <= workers; i++)); do
     d=$CLUSTER_DIR/node$i
@@ -69,7 +71,7 @@ cluster_start() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$CLUSTER_DIR/sock'
-shared_preload_libraries = 'citus,$CLUSTER_DIR/destdir/usr/lib/postgresql/${PG_MAJOR:-15}/lib/session_persist.so'
+shared_preload_libraries = '$preload'
 extension_destdir = '$CLUSTER_DIR/destdir'
 fsync = off
 synchronous_commit = off
@@ -80,6 +82,7 @@ CONF
     for opt in "$@"; do echo "$opt" >>"$d/postgresql.conf"; done
     as_postgres "$PGBIN/pg_ctl" -D "$d" -l "$d/log" -w start >/dev/null || { tail -20 "$d/log"; return 1; }
   done
+  [ -n "${CLUSTER_PLAIN:-}" ] && return 0
   for ((i = 0; i <= workers; i++)); do
     node_sql "$i" -c 'CREATE EXTENSION citus' >/dev/null || return 1
   done
