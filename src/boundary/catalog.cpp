@@ -53,12 +53,6 @@ const QueryText query_texts[] = {
     {"SELECT user_id, latest_snapshot_number FROM %1$s.free_agent_sessions WHERE id = $1",
      1,
      {UUIDOID}},
-    // SessionPlacement: as the caller: which relation holds the session's row (tableoid, see
-    // LockSessionForWrite), and whether the caller owns it (the sessions_update policy's test).
-    {"SELECT tableoid, user_id = %1$s.current_user_id() FROM %1$s.free_agent_sessions"
-     " WHERE id = $1",
-     1,
-     {UUIDOID}},
     // SessionForRead: the summary row, as the caller.
     {"SELECT id AS session_id, name, status::text, model, visibility::text, snapshot_count,"
      "       latest_snapshot_number, last_snapshot_at, latest_snapshot_size, total_snapshot_size,"
@@ -253,6 +247,11 @@ const QueryText query_texts[] = {
      "  FROM %1$s.free_agent_sessions WHERE id = $1",
      2,
      {UUIDOID, JSONBOID}},
+    // ForwardCleanup (Citus only): the same for cleanup_old_snapshots.
+    {"SELECT %1$s.cleanup_old_snapshots($1, $2, $3)"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1",
+     3,
+     {UUIDOID, INT4OID, TIMESTAMPTZOID}},
 };
 static_assert(sizeof query_texts / sizeof query_texts[0] == static_cast<size_t>(Sql::Count_),
               "one text per Query");
@@ -266,10 +265,10 @@ struct CatalogIdentity {
     Oid chain_relid;
     Oid messages_relid;
     Oid owner;
-    const char *schema_sql; // quoted schema name; in TopMemoryContext once cached
-    bool has_retention;     // the sessions table has keep_snapshots and keep_for (1.1)
+    const char *schema_sql;     // quoted schema name; in TopMemoryContext once cached
+    bool has_retention;         // the sessions table has keep_snapshots and keep_for (1.1)
     bool rows_carry_visibility; // the chain and the messages have visibility (1.1)
-    bool distributed;       // the sessions table is a Citus distributed table
+    bool distributed;           // the sessions table is a Citus distributed table
 };
 
 struct CatalogCache {
@@ -317,8 +316,8 @@ void relation_changed(Datum, Oid relid) {
         cache.checked = false;
     // A shard moved, split or dropped: look again.
     for (ShardPlacement &p : placements)
-        if (p.valid && (relid == InvalidOid || relid == p.sessions || relid == p.chain ||
-                        relid == p.messages))
+        if (p.valid &&
+            (relid == InvalidOid || relid == p.sessions || relid == p.chain || relid == p.messages))
             p.valid = false;
 }
 
@@ -461,8 +460,7 @@ SPIPlanPtr plan(Sql q) {
         const QueryText &text = query_texts[static_cast<int>(q)];
         bool retention = cache.identity.has_retention;
         bool shared = cache.identity.rows_carry_visibility;
-        char *visibility_value =
-            psprintf(", $6::%s.session_visibility", cache.identity.schema_sql);
+        char *visibility_value = psprintf(", $6::%s.session_visibility", cache.identity.schema_sql);
         char *sql = psprintf(text.sql, cache.identity.schema_sql,
                              retention ? "keep_snapshots" : "NULL::integer",
                              retention ? "keep_for" : "NULL::interval",

@@ -19,7 +19,6 @@ enum class Sql {
     LockSessionForWrite,
     LockSessionForWriteSkipLocked,
     SessionVisible,
-    SessionPlacement,
     SessionForRead,
     ChainLink,
     ChainRange,
@@ -40,6 +39,7 @@ enum class Sql {
     ShardsOfHash,
     ForwardSave,
     ForwardAppend,
+    ForwardCleanup,
     Count_ // number of queries
 };
 

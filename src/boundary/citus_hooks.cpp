@@ -34,8 +34,8 @@ bool takes_session_id(Oid function) {
     if (!isnull) {
         Datum *elements;
         int count;
-        deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT,
-                          &elements, nullptr, &count);
+        deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT, &elements,
+                          nullptr, &count);
         found = count > 0 && strcmp(TextDatumGetCString(elements[0]), "p_session_id") == 0;
     }
     Oid schema = ((Form_pg_proc)GETSTRUCT(tuple))->pronamespace;
@@ -84,9 +84,9 @@ void refuse_null_session_id(Node *expr, ParamListInfo params) {
         return;
     if (!takes_session_id(call->funcid))
         return;
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                    errmsg("p_session_id must not be null"),
-                    errdetail("%s() needs the id of a session.", get_func_name(call->funcid))));
+    ereport(ERROR,
+            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("p_session_id must not be null"),
+             errdetail("%s() needs the id of a session.", get_func_name(call->funcid))));
 }
 
 // The calls Citus may delegate: SELECT f(...) and SELECT * FROM f(...).
@@ -95,9 +95,8 @@ void check_delegable_calls(Query *query, ParamListInfo params) {
         return;
     ListCell *cell;
     foreach (cell, query->targetList)
-        refuse_null_session_id(reinterpret_cast<Node *>(
-                                   static_cast<TargetEntry *>(lfirst(cell))->expr),
-                               params);
+        refuse_null_session_id(
+            reinterpret_cast<Node *>(static_cast<TargetEntry *>(lfirst(cell))->expr), params);
     foreach (cell, query->rtable) {
         RangeTblEntry *rte = static_cast<RangeTblEntry *>(lfirst(cell));
         if (rte->rtekind != RTE_FUNCTION)
@@ -197,8 +196,8 @@ int allow_nested_distributed_execution() {
     if (!citus_loaded())
         return -1;
     int level = NewGUCNestLevel();
-    set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
-                      PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET, PGC_S_SESSION,
+                      GUC_ACTION_SAVE, true, 0, false);
     return level;
 }
 

@@ -58,6 +58,19 @@ bool forward_save(FunctionCallInfo fcinfo, Datum *result) {
     return forwarded;
 }
 
+bool forward_cleanup(FunctionCallInfo fcinfo, int32 *deleted) {
+    if (!tables_distributed())
+        return false;
+    SPI_connect();
+    bool forwarded = elsewhere(PG_GETARG_DATUM(0));
+    if (forwarded) {
+        run_forwarded(Sql::ForwardCleanup, fcinfo, 3);
+        *deleted = column_int32(0, 1);
+    }
+    SPI_finish();
+    return forwarded;
+}
+
 bool forward_append(FunctionCallInfo fcinfo, ReturnSetInfo *rsinfo) {
     if (!tables_distributed())
         return false;

@@ -1,4 +1,4 @@
-// Saves and appends that Citus did not delegate (SPEC.md, "Scale-out").
+// Saves, appends and cleanups that Citus did not delegate (SPEC.md, "Scale-out").
 //
 // Citus runs a per-session function on the worker that holds the session only when the
 // statement is the call itself (SELECT f(...), SELECT * FROM f(...)). Called any other way
@@ -16,6 +16,10 @@ namespace sp {
 // True (and the result in *result) when the call was forwarded to the session's node; false
 // when this node holds the session (always, off Citus): run it here.
 bool forward_save(FunctionCallInfo fcinfo, Datum *result);
+// The same for cleanup_old_snapshots (the number deleted into *deleted): forwarded rather
+// than locked and written through the owner's connection, so a cleanup in a transaction that
+// saved to the session works as on one server.
+bool forward_cleanup(FunctionCallInfo fcinfo, int32 *deleted);
 // The same for append_session_messages: the new message_order values into the
 // materialized result set.
 bool forward_append(FunctionCallInfo fcinfo, ReturnSetInfo *rsinfo);

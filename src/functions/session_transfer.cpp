@@ -230,8 +230,12 @@ Datum returned_visibility(MemoryContext upper) {
 // The history of a new session: message objects as export_session writes them (role,
 // content, metadata, created_at), numbered from 1, all part of its first snapshot.
 void import_messages(const NewSession &session, Jsonb *messages) {
-    Datum args[] = {session.id,           Int32GetDatum(0),   session.user_id,
-                    session.organization_id, JsonbPGetDatum(messages), session.visibility,
+    Datum args[] = {session.id,
+                    Int32GetDatum(0),
+                    session.user_id,
+                    session.organization_id,
+                    JsonbPGetDatum(messages),
+                    session.visibility,
                     Int32GetDatum(1)};
     char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id), ' ', ' ', ' '};
     run(Sql::ImportMessages, args, nulls, false);
@@ -255,12 +259,17 @@ void save_first_snapshot(const NewSession &session, Jsonb *state, const char *me
                           JsonbPGetDatum(state),
                           hash,
                           DirectFunctionCall1(jsonb_in, CStringGetDatum(metadata))};
-    char chain_nulls[] = {' ', ' ', null_flag(!session.organization_id), ' ', ' ', ' ', ' ', ' ', ' '};
+    char chain_nulls[] = {' ', ' ', null_flag(!session.organization_id), ' ', ' ', ' ', ' ',
+                          ' ', ' '};
     run(Sql::InsertFirstSnapshot, chain_args, chain_nulls, false, 1);
     bool isnull;
     Datum created_at = column(0, 1, &isnull);
-    Datum count_args[] = {session.id,        created_at, Int64GetDatum(size),
-                          Int64GetDatum(storage.stored_bytes), hash, storage.fingerprint};
+    Datum count_args[] = {session.id,
+                          created_at,
+                          Int64GetDatum(size),
+                          Int64GetDatum(storage.stored_bytes),
+                          hash,
+                          storage.fingerprint};
     run(Sql::CountFirstSnapshot, count_args, nullptr, false);
 }
 

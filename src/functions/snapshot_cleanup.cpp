@@ -4,6 +4,7 @@
 #include "pg.hpp"
 
 #include "catalog.hpp"
+#include "citus_forward.hpp"
 #include "args.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
@@ -121,21 +122,13 @@ SP_FUNCTION(sp_cleanup_old_snapshots) {
               "To prune every session you may write, call cleanup_all_snapshots().");
     CleanupRequest req = cleanup_request(fcinfo, 1, false);
     Datum session_id = PG_GETARG_DATUM(0);
+    int32 deleted = 0;
+    if (forward_cleanup(fcinfo, &deleted)) // Citus: the session is on another node
+        PG_RETURN_INT32(deleted);
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
-    int32 deleted = 0;
-    if (!tables_distributed() || session_is_local(session_id)) {
-        WritableSession session = lock_session_for_write(session_id, upper);
-        deleted = cleanup_session(session_id, session.latest_snapshot_number, req);
-    } else {
-        // On a Citus coordinator (a nested call Citus did not delegate, as from
-        // cleanup_snapshots_in_batches): the caller's right to write was checked above,
-        // and the lock and the writes go through one role's connection, the owner's.
-        as_table_owner([&] {
-            WritableSession session = lock_session_for_write(session_id, upper);
-            deleted = cleanup_session(session_id, session.latest_snapshot_number, req);
-        });
-    }
+    WritableSession session = lock_session_for_write(session_id, upper);
+    deleted = cleanup_session(session_id, session.latest_snapshot_number, req);
     SPI_finish();
     PG_RETURN_INT32(deleted);
 }

@@ -61,19 +61,6 @@ WritableSession lock_session_for_write(Datum session_id, MemoryContext upper) {
     raise_not_writable(session_id);
 }
 
-bool session_is_local(Datum session_id) {
-    Datum args[] = {session_id};
-    run(Sql::SessionPlacement, args, nullptr, true, 1);
-    if (SPI_processed == 0)
-        raise_session_not_found(session_id);
-    bool isnull;
-    Oid relation = DatumGetObjectId(column(0, 1, &isnull));
-    Datum owned = column(0, 2, &isnull);
-    if ((isnull || !DatumGetBool(owned)) && !current_user_bypasses_rls())
-        raise_not_writable(session_id);
-    return OidIsValid(placement_of(relation, session_id).sessions);
-}
-
 int32 require_visible_session(Datum session_id) {
     Datum args[] = {session_id};
     run(Sql::SessionVisible, args, nullptr, true, 1);

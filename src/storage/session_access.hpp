@@ -53,11 +53,6 @@ Datum visibility_text(const WritableSession &session);
 // the installed schema has that column).
 void set_visibility_copy(RowWriter *w, const WritableSession &session);
 
-// Whether the session's rows are on this node (always, off Citus), checking as the caller
-// that it may write the session: P0002 when it cannot see it, 42501 when it may not write
-// it. Takes no lock.
-bool session_is_local(Datum session_id);
-
 // The latest snapshot number of a session the caller can see; P0002 otherwise.
 int32 require_visible_session(Datum session_id);
 
