@@ -255,7 +255,8 @@ DECLARE
                            JOIN pg_namespace n ON n.oid = e.extnamespace
                           WHERE e.extname = 'session_persist');
     sessions regclass := '@extschema@.free_agent_sessions'::regclass;
-    distributed regclass[] := '{}';
+    copied regclass[] := '{}';
+    had_rows boolean;
     i integer;
     f text;
 BEGIN
@@ -282,6 +283,10 @@ BEGIN
     FOR i IN 1 .. array_length(tables, 1) LOOP
         IF NOT EXISTS (SELECT FROM pg_dist_partition
                         WHERE logicalrelid = (schema_name || '.' || tables[i])::regclass) THEN
+            EXECUTE format('SELECT EXISTS (SELECT FROM %s.%I)', schema_name, tables[i]) INTO had_rows;
+            IF had_rows THEN
+                copied := copied || (schema_name || '.' || tables[i])::regclass;
+            END IF;
             IF i = 1 THEN
                 PERFORM create_distributed_table(schema_name || '.' || tables[i], columns[i],
                                                  shard_count => coalesce(p_shard_count,
@@ -290,13 +295,12 @@ BEGIN
                 PERFORM create_distributed_table(schema_name || '.' || tables[i], columns[i],
                                                  colocate_with => sessions::text);
             END IF;
-            distributed := distributed || (schema_name || '.' || tables[i])::regclass;
         END IF;
     END LOOP;
     -- Rows that existed were copied into the shards; the coordinator's copies, no longer
     -- visible, would only take space (the messages and the chain first: foreign keys).
-    FOR i IN REVERSE coalesce(array_length(distributed, 1), 0) .. 1 LOOP
-        PERFORM truncate_local_data_after_distributing_table(distributed[i]);
+    FOR i IN REVERSE coalesce(array_length(copied, 1), 0) .. 1 LOOP
+        PERFORM truncate_local_data_after_distributing_table(copied[i]);
     END LOOP;
     -- They also run inside Citus' query on a shard when a statement calls them over the
     -- tables (SELECT get_latest_snapshot(id) FROM sessions_list ...); their own queries then
