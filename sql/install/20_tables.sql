@@ -1,6 +1,9 @@
 
 -- 20_tables: sessions, the snapshot chain and the message history.
 --
+-- Every unique key includes the session id, so the three tables can be distributed by it
+-- and colocated (Citus, sql/install/95_citus.sql).
+--
 -- No CHECK constraints: PostgreSQL re-reads each CHECK expression from its stored text at
 -- every statement that writes the table, a large part of a save's cost (bench/LIMITS.md). The chain
 -- and the messages are written only by the extension's functions, which validate what they
@@ -61,7 +64,7 @@ CREATE INDEX free_agent_sessions_public_idx
 CREATE TABLE @extschema@.session_snapshot_chain (
     session_id       uuid NOT NULL REFERENCES @extschema@.free_agent_sessions (id) ON DELETE CASCADE,
     snapshot_number  integer NOT NULL,                 -- 1, 2, 3 ...
-    id               uuid NOT NULL UNIQUE DEFAULT pg_catalog.gen_random_uuid(),
+    id               uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
     user_id          text NOT NULL,
     organization_id  text,
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -77,7 +80,12 @@ CREATE TABLE @extschema@.session_snapshot_chain (
     -- history, and this says which rows make it (src/core/message_refs.hpp; added in 1.1,
     -- hence last)
     message_refs     bytea,
-    PRIMARY KEY (session_id, snapshot_number)
+    -- the session's visibility, copied (as user_id and organization_id are) so that the read
+    -- policy needs no subquery on the sessions table (Citus refuses those); kept in step by
+    -- the share_session_visibility trigger (added in 1.1, hence last)
+    visibility       @extschema@.session_visibility NOT NULL DEFAULT 'private',
+    PRIMARY KEY (session_id, snapshot_number),
+    UNIQUE (session_id, id)
 );
 COMMENT ON TABLE @extschema@.session_snapshot_chain IS
     'Snapshots as keyframes (kind full) and deltas; read them through session_snapshots';
@@ -86,9 +94,16 @@ COMMENT ON TABLE @extschema@.session_snapshot_chain IS
 CREATE INDEX session_snapshot_chain_keyframe_idx
     ON @extschema@.session_snapshot_chain (session_id, snapshot_number) WHERE kind = 'full';
 CREATE INDEX session_snapshot_chain_user_idx ON @extschema@.session_snapshot_chain (user_id);
+-- what the read policy tests besides the owner (partial: private rows, most of them, are not
+-- indexed, so a save pays nothing for these)
+CREATE INDEX session_snapshot_chain_organization_idx
+    ON @extschema@.session_snapshot_chain (organization_id, session_id)
+    WHERE visibility = 'organization';
+CREATE INDEX session_snapshot_chain_public_idx
+    ON @extschema@.session_snapshot_chain (visibility, session_id) WHERE visibility = 'public';
 
 CREATE TABLE @extschema@.session_messages (
-    id               uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id               uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
     session_id       uuid NOT NULL REFERENCES @extschema@.free_agent_sessions (id) ON DELETE CASCADE,
     message_order    integer NOT NULL,                 -- 1, 2, 3 ...
     user_id          text NOT NULL,
@@ -103,11 +118,19 @@ CREATE TABLE @extschema@.session_messages (
     -- numbers are both assigned under the session's row lock, so this is exact where
     -- created_at (the transaction's start time) would not be.
     first_snapshot_number integer NOT NULL,
+    -- the session's visibility, as in session_snapshot_chain (added in 1.1, hence last)
+    visibility       @extschema@.session_visibility NOT NULL DEFAULT 'private',
+    PRIMARY KEY (session_id, id),
     UNIQUE (session_id, message_order)
 );
 COMMENT ON TABLE @extschema@.session_messages IS
     'Append-only message history; written by append_session_messages and create_session_snapshot';
 CREATE INDEX session_messages_user_idx ON @extschema@.session_messages (user_id);
+CREATE INDEX session_messages_organization_idx
+    ON @extschema@.session_messages (organization_id, session_id)
+    WHERE visibility = 'organization';
+CREATE INDEX session_messages_public_idx
+    ON @extschema@.session_messages (visibility, session_id) WHERE visibility = 'public';
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.free_agent_sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.session_snapshot_chain', '');

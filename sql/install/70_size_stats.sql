@@ -59,13 +59,17 @@ COMMENT ON AGGREGATE @extschema@.size_stats(bigint) IS
 -- which sessions and snapshots are counted, so a client sees its own line and the lines of
 -- what others share with it; a role that bypasses RLS sees every user. Plain SQL over the
 -- two tables, grouped by user: on Citus both aggregates push down to the workers.
+-- PL/pgSQL rather than SQL: Citus cannot plan a SQL function's parameters.
 CREATE FUNCTION @extschema@.storage_report(p_user_id text DEFAULT NULL)
     RETURNS TABLE (user_id text, sessions bigint, snapshots bigint, logical_bytes numeric,
                    stored_bytes numeric, stored_ratio numeric,
                    snapshot_sizes @extschema@.size_stats_result)
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH per_user AS (
         SELECT s.user_id, count(*) AS sessions, sum(s.snapshot_count) AS snapshots,
                sum(s.total_snapshot_size) AS logical_bytes, sum(s.stored_bytes) AS stored_bytes
@@ -85,7 +89,7 @@ AS $$
                     ROW(0, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::@extschema@.size_stats_result)
       FROM per_user u
       LEFT JOIN sizes z ON z.user_id = u.user_id
-     ORDER BY u.user_id
-$$;
+     ORDER BY u.user_id;
+END $$;
 COMMENT ON FUNCTION @extschema@.storage_report(text) IS
     'Per user (or one user): sessions, snapshots, logical and stored bytes, stored/logical ratio and snapshot size statistics, over the rows the caller may see';

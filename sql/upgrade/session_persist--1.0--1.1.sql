@@ -189,3 +189,194 @@ SELECT c.id,
 
 -- The fingerprint's hashes do not compress: TOAST no longer tries at every save.
 ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint SET STORAGE EXTERNAL;
+
+-- Scale-out (issue 17): every unique key includes the session id; the chain and the messages
+-- carry their session's visibility, so no policy needs a subquery; policies call the identity
+-- functions directly; distribute_session_persist() distributes the extension on Citus.
+ALTER TABLE @extschema@.session_snapshot_chain
+    ADD COLUMN visibility @extschema@.session_visibility NOT NULL DEFAULT 'private',
+    DROP CONSTRAINT session_snapshot_chain_id_key,
+    ADD UNIQUE (session_id, id);
+ALTER TABLE @extschema@.session_messages
+    ADD COLUMN visibility @extschema@.session_visibility NOT NULL DEFAULT 'private',
+    DROP CONSTRAINT session_messages_pkey,
+    ADD PRIMARY KEY (session_id, id);
+UPDATE @extschema@.session_snapshot_chain c SET visibility = s.visibility
+  FROM @extschema@.free_agent_sessions s
+ WHERE s.id = c.session_id AND s.visibility <> 'private';
+UPDATE @extschema@.session_messages m SET visibility = s.visibility
+  FROM @extschema@.free_agent_sessions s
+ WHERE s.id = m.session_id AND s.visibility <> 'private';
+-- what the read policy tests besides the owner (partial: private rows, most of them, are not
+-- indexed, so a save pays nothing for these)
+CREATE INDEX session_snapshot_chain_organization_idx
+    ON @extschema@.session_snapshot_chain (organization_id, session_id)
+    WHERE visibility = 'organization';
+CREATE INDEX session_snapshot_chain_public_idx
+    ON @extschema@.session_snapshot_chain (visibility, session_id) WHERE visibility = 'public';
+CREATE INDEX session_messages_organization_idx
+    ON @extschema@.session_messages (organization_id, session_id)
+    WHERE visibility = 'organization';
+CREATE INDEX session_messages_public_idx
+    ON @extschema@.session_messages (visibility, session_id) WHERE visibility = 'public';
+ALTER POLICY sessions_read ON @extschema@.free_agent_sessions
+    USING (user_id = @extschema@.current_user_id()
+           OR visibility = 'public'
+           OR (visibility = 'organization'
+               AND organization_id = @extschema@.current_organization_id()));
+ALTER POLICY sessions_insert ON @extschema@.free_agent_sessions
+    WITH CHECK (user_id = @extschema@.current_user_id()
+                AND (organization_id IS NULL
+                     OR organization_id = @extschema@.current_organization_id()));
+ALTER POLICY sessions_update ON @extschema@.free_agent_sessions
+    USING (user_id = @extschema@.current_user_id())
+    WITH CHECK (user_id = @extschema@.current_user_id());
+ALTER POLICY sessions_delete ON @extschema@.free_agent_sessions
+    USING (user_id = @extschema@.current_user_id());
+ALTER POLICY chain_read ON @extschema@.session_snapshot_chain
+    USING (user_id = @extschema@.current_user_id()
+           OR visibility = 'public'
+           OR (visibility = 'organization'
+               AND organization_id = @extschema@.current_organization_id()));
+ALTER POLICY messages_read ON @extschema@.session_messages
+    USING (user_id = @extschema@.current_user_id()
+           OR visibility = 'public'
+           OR (visibility = 'organization'
+               AND organization_id = @extschema@.current_organization_id()));
+CREATE FUNCTION @extschema@.share_session_visibility() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE @extschema@.session_snapshot_chain SET visibility = NEW.visibility
+     WHERE session_id = NEW.id;
+    UPDATE @extschema@.session_messages SET visibility = NEW.visibility
+     WHERE session_id = NEW.id;
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION @extschema@.share_session_visibility() FROM PUBLIC;
+CREATE TRIGGER share_session_visibility
+    AFTER UPDATE OF visibility ON @extschema@.free_agent_sessions
+    FOR EACH ROW WHEN (OLD.visibility IS DISTINCT FROM NEW.visibility)
+    EXECUTE FUNCTION @extschema@.share_session_visibility();
+
+CREATE FUNCTION @extschema@.distribute_session_persist(p_shard_count integer DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tables text[] := ARRAY['free_agent_sessions', 'session_snapshot_chain', 'session_messages'];
+    columns text[] := ARRAY['id', 'session_id', 'session_id'];
+    per_session text[] := ARRAY[
+        'create_session_snapshot(uuid, jsonb, integer, jsonb, boolean)',
+        'get_latest_snapshot(uuid)',
+        'get_snapshot(uuid, integer)',
+        'cleanup_old_snapshots(uuid, integer, timestamptz)',
+        'append_session_messages(uuid, jsonb)',
+        'get_session_messages(uuid, integer, integer)',
+        'get_session_summary(uuid)',
+        'export_session(uuid)',
+        'verify_session(uuid)'];
+    schema_name text := (SELECT quote_ident(n.nspname) FROM pg_extension e
+                           JOIN pg_namespace n ON n.oid = e.extnamespace
+                          WHERE e.extname = 'session_persist');
+    sessions regclass := '@extschema@.free_agent_sessions'::regclass;
+    copied regclass[] := '{}';
+    had_rows boolean;
+    i integer;
+    f text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'distribute_session_persist() needs the citus extension'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Run CREATE EXTENSION citus on every node and add the workers first.';
+    END IF;
+    -- The library must be loaded before Citus plans a statement: it refuses NULL session
+    -- ids before Citus' delegation sees them, and hands JWT claims on to the workers.
+    IF NOT EXISTS (SELECT FROM unnest(string_to_array(current_setting('shared_preload_libraries'), ',')) l
+                    WHERE btrim(l, ' "') ~ '(^|/)session_persist(\.so)?$') THEN
+        RAISE EXCEPTION 'session_persist must be in shared_preload_libraries on a Citus cluster'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'It checks calls before Citus delegates them, and passes JWT claims on to the workers.',
+                  HINT = 'Set shared_preload_libraries = ''citus,session_persist'' on every node and restart them.';
+    END IF;
+    -- The tables have triggers (the row guard, the visibility copy, delete notifications),
+    -- which Citus runs on the shards only with this setting.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- Function commands (ALTER FUNCTION below) must follow the shards' creation over the
+    -- same connection per node.
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    FOR i IN 1 .. array_length(tables, 1) LOOP
+        IF NOT EXISTS (SELECT FROM pg_dist_partition
+                        WHERE logicalrelid = (schema_name || '.' || tables[i])::regclass) THEN
+            EXECUTE format('SELECT EXISTS (SELECT FROM %s.%I)', schema_name, tables[i]) INTO had_rows;
+            IF had_rows THEN
+                copied := copied || (schema_name || '.' || tables[i])::regclass;
+            END IF;
+            IF i = 1 THEN
+                PERFORM create_distributed_table(schema_name || '.' || tables[i], columns[i],
+                                                 shard_count => coalesce(p_shard_count,
+                                                     current_setting('citus.shard_count')::integer));
+            ELSE
+                PERFORM create_distributed_table(schema_name || '.' || tables[i], columns[i],
+                                                 colocate_with => sessions::text);
+            END IF;
+        END IF;
+    END LOOP;
+    -- Rows that existed were copied into the shards; the coordinator's copies, no longer
+    -- visible, would only take space (the messages and the chain first: foreign keys).
+    FOR i IN REVERSE coalesce(array_length(copied, 1), 0) .. 1 LOOP
+        PERFORM truncate_local_data_after_distributing_table(copied[i]);
+    END LOOP;
+    -- They also run inside Citus' query on a shard when a statement calls them over the
+    -- tables (SELECT get_latest_snapshot(id) FROM sessions_list ...); their own queries then
+    -- read and write that session, on the same node, which Citus allows only with this.
+    FOREACH f IN ARRAY per_session LOOP
+        PERFORM create_distributed_function((schema_name || '.' || f)::regprocedure, 'p_session_id',
+                                            colocate_with => sessions::text,
+                                            force_delegation => true);
+        EXECUTE format('ALTER FUNCTION %s.%s SET citus.allow_nested_distributed_execution = on',
+                       schema_name, f);
+    END LOOP;
+    -- The visibility copy runs inside the shard update of a session, on the worker, and
+    -- writes the colocated shards of the chain and the messages through their tables.
+    EXECUTE format('ALTER FUNCTION %s.share_session_visibility() '
+                   'SET citus.allow_nested_distributed_execution = on', schema_name);
+    RETURN format('session_persist is distributed: %s shards per table on %s workers',
+                  (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = sessions),
+                  (SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND isactive
+                      AND shouldhaveshards AND groupid <> 0));
+END $$;
+REVOKE ALL ON FUNCTION @extschema@.distribute_session_persist(integer) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.distribute_session_persist(integer) IS
+    'Distributes session_persist''s tables by session id on a Citus cluster and delegates its per-session functions (run once on the coordinator)';
+
+-- storage_report in PL/pgSQL: Citus cannot plan a SQL function's parameters.
+CREATE OR REPLACE FUNCTION @extschema@.storage_report(p_user_id text DEFAULT NULL)
+    RETURNS TABLE (user_id text, sessions bigint, snapshots bigint, logical_bytes numeric,
+                   stored_bytes numeric, stored_ratio numeric,
+                   snapshot_sizes @extschema@.size_stats_result)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH per_user AS (
+        SELECT s.user_id, count(*) AS sessions, sum(s.snapshot_count) AS snapshots,
+               sum(s.total_snapshot_size) AS logical_bytes, sum(s.stored_bytes) AS stored_bytes
+          FROM @extschema@.free_agent_sessions s
+         WHERE p_user_id IS NULL OR s.user_id = p_user_id
+         GROUP BY s.user_id
+    ), sizes AS (
+        SELECT c.user_id, @extschema@.size_stats(c.snapshot_size) AS snapshot_sizes
+          FROM @extschema@.session_snapshot_chain c
+         WHERE p_user_id IS NULL OR c.user_id = p_user_id
+         GROUP BY c.user_id
+    )
+    SELECT u.user_id, u.sessions, u.snapshots::bigint, u.logical_bytes, u.stored_bytes,
+           round(u.stored_bytes / nullif(u.logical_bytes, 0), 4),
+           -- no visible snapshot: what size_stats says over no rows
+           coalesce(z.snapshot_sizes,
+                    ROW(0, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::@extschema@.size_stats_result)
+      FROM per_user u
+      LEFT JOIN sizes z ON z.user_id = u.user_id
+     ORDER BY u.user_id;
+END $$;

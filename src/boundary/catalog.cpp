@@ -8,6 +8,7 @@ extern "C" {
 #include "access/table.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/syscache.h"
@@ -27,19 +28,23 @@ struct QueryText {
 // search_path = pg_catalog, pg_temp, which sp::run sets (spi_util.cpp). %2$s and %3$s are the
 // session's keep_snapshots and keep_for columns, %4$s the chain's message_refs (%5$s sets it
 // from $5), or NULL where the installed schema predates them (1.0, until ALTER EXTENSION
-// UPDATE: the library must serve the schema it finds).
+// UPDATE: the library must serve the schema it finds); %6$s and %7$s are ", visibility" and
+// ", <its value>" in an INSERT into the chain or the messages, or nothing before 1.1.
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
-    // bypasses RLS) gets the row.
+    // bypasses RLS) gets the row. tableoid says which relation holds it: the table, or on a
+    // Citus worker running the call for the session, the local shard (placement_of()).
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s"
+     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s,"
+     "       visibility, tableoid"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
      1,
      {UUIDOID}},
     // LockSessionForWriteSkipLocked: the same, passing over a session locked by another
     // transaction (the all-sessions cleanup prunes it next time instead of waiting).
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
-     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s"
+     "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s,"
+     "       visibility, tableoid"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED",
      1,
      {UUIDOID}},
@@ -157,37 +162,23 @@ const QueryText query_texts[] = {
      7,
      {INT4OID, BOOLOID, UUIDOID, INT4OID, INT4OID, INTERVALOID, BOOLOID}},
     // ImportMessages: appends export_session's message objects
-    // ({"role", "content", "metadata", "created_at"}), validated by session_transfer.cpp.
+    // ({"role", "content", "metadata", "created_at"}), validated by session_transfer.cpp; $6 is
+    // the session's visibility, $7 the messages' first_snapshot_number.
     {"WITH added AS ("
      "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
-     "         role, content, metadata, created_at, first_snapshot_number)"
+     "         role, content, metadata, created_at, first_snapshot_number %6$s)"
      "  SELECT $1, $2 + m.i::int, $3, $4, m.e ->> 'role', m.e ->> 'content',"
      "         coalesce(nullif(m.e -> 'metadata', 'null'), '{}'),"
-     "         coalesce((m.e ->> 'created_at')::timestamptz, pg_catalog.now()), $6"
+     "         coalesce((m.e ->> 'created_at')::timestamptz, pg_catalog.now()), $7"
+     "         %7$s"
      "    FROM pg_catalog.jsonb_array_elements($5) WITH ORDINALITY AS m(e, i)"
      "  RETURNING created_at)"
      "UPDATE %1$s.free_agent_sessions"
      "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
      "       last_message_at = (SELECT max(created_at) FROM added), updated_at = pg_catalog.now()"
      " WHERE id = $1 AND EXISTS (SELECT FROM added)",
-     6,
-     {UUIDOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, INT4OID}},
-    // CopyMessages: fork_session's history, the source's messages up to snapshot $5, into the
-    // new (empty) session $1; as the table owner after the caller was found to read $2.
-    {"WITH added AS ("
-     "  INSERT INTO %1$s.session_messages (session_id, message_order, user_id, organization_id,"
-     "         role, content, metadata, created_at, first_snapshot_number)"
-     "  SELECT $1, pg_catalog.row_number() OVER (ORDER BY message_order)::int, $3, $4, role,"
-     "         content, metadata, created_at, 1"
-     "    FROM %1$s.session_messages WHERE session_id = $2 AND first_snapshot_number <= $5"
-     "  RETURNING created_at)"
-     "UPDATE %1$s.free_agent_sessions"
-     "   SET message_count = message_count + (SELECT count(*) FROM added)::int,"
-     "       last_message_at = (SELECT max(created_at) FROM added)"
-     " WHERE id = $1 AND EXISTS (SELECT FROM added)"
-     " RETURNING message_count",
-     5,
-     {UUIDOID, UUIDOID, TEXTOID, TEXTOID, INT4OID}},
+     7,
+     {UUIDOID, INT4OID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID}},
     // MessagesPage: keyset pagination over the (session_id, message_order) key, as the caller.
     {"SELECT id, message_order, role, content, metadata, created_at"
      "  FROM %1$s.session_messages"
@@ -211,27 +202,86 @@ const QueryText query_texts[] = {
      "  FROM %1$s.free_agent_sessions s WHERE s.id = $1",
      3,
      {UUIDOID, JSONBOID, INT4OID}},
-    // ImportSession: as the caller, so the row is theirs; $1 is a validated document's
-    // "session" object. JSON null and absent keys mean the column's default.
-    {"INSERT INTO %1$s.free_agent_sessions (name, description, model, status, current_state,"
-     "       visibility, memory_summary, metadata, completed_at)"
-     "SELECT d.s ->> 'name', d.s ->> 'description', d.s ->> 'model',"
+    // ImportSession: the new session $2 of user $3 in organization $4, from a validated
+    // document's "session" object $1; as the table owner (session_transfer.cpp says why).
+    // JSON null and absent keys mean the column's default.
+    {"INSERT INTO %1$s.free_agent_sessions (id, user_id, organization_id, name, description,"
+     "       model, status, current_state, visibility, memory_summary, metadata, completed_at)"
+     "SELECT $2, $3, $4, d.s ->> 'name', d.s ->> 'description', d.s ->> 'model',"
      "       coalesce((d.s ->> 'status')::%1$s.session_status, 'active'), d.s ->> 'current_state',"
      "       coalesce((d.s ->> 'visibility')::%1$s.session_visibility, 'private'),"
      "       nullif(d.s -> 'memory_summary', 'null'),"
      "       coalesce(nullif(d.s -> 'metadata', 'null'), '{}'),"
      "       (d.s ->> 'completed_at')::timestamptz"
      "  FROM (SELECT $1 AS s) d"
-     " RETURNING id",
-     1,
-     {JSONBOID}},
-    // ForkSession: as the caller, who must be able to read the source $1.
-    {"INSERT INTO %1$s.free_agent_sessions (name, description, model, metadata)"
-     "SELECT coalesce($2, pg_catalog.left(name, 193) || ' (fork)'), description, model, metadata"
-     "  FROM %1$s.free_agent_sessions WHERE id = $1"
-     " RETURNING id",
+     " RETURNING visibility",
+     4,
+     {JSONBOID, UUIDOID, TEXTOID, TEXTOID}},
+    // ForkSource: as the caller, who must be able to read the source $1: the fork's name ($2,
+    // else after the source's), description, model and metadata, and the source's messages
+    // "up to" snapshot $3 as ImportMessages takes them.
+    {"SELECT coalesce($2, pg_catalog.left(s.name, 193) || ' (fork)'), s.description, s.model,"
+     "       s.metadata,"
+     "       (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+     "                   'role', m.role, 'content', m.content, 'metadata', m.metadata,"
+     "                   'created_at', m.created_at) ORDER BY m.message_order), '[]')"
+     "          FROM %1$s.session_messages m"
+     "         WHERE m.session_id = s.id AND m.first_snapshot_number <= $3)"
+     "  FROM %1$s.free_agent_sessions s WHERE s.id = $1",
+     3,
+     {UUIDOID, TEXTOID, INT4OID}},
+    // ForkSession: the new session $1 of user $2 in organization $3; as the table owner.
+    {"INSERT INTO %1$s.free_agent_sessions (id, user_id, organization_id, name, description,"
+     "       model, metadata)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+     " RETURNING visibility",
+     7,
+     {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}},
+    // InsertFirstSnapshot: snapshot 1 of a new session (fork, import), a keyframe; as the
+    // table owner. $6 is the session's visibility.
+    {"INSERT INTO %1$s.session_snapshot_chain (session_id, snapshot_number, user_id,"
+     "       organization_id, snapshot_size, stored_bytes, kind, state, state_hash, metadata %6$s)"
+     " VALUES ($1, 1, $2, $3, $4, $5, 'full', $7, $8, $9 %7$s)"
+     " RETURNING created_at",
+     9,
+     {UUIDOID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, JSONBOID, BYTEAOID, JSONBOID}},
+    // CountFirstSnapshot: the new session's counters after InsertFirstSnapshot.
+    {"UPDATE %1$s.free_agent_sessions"
+     "   SET snapshot_count = 1, latest_snapshot_number = 1, last_snapshot_at = $2,"
+     "       latest_snapshot_size = $3, total_snapshot_size = $3, stored_bytes = $4,"
+     "       latest_state_hash = $5, latest_fingerprint = $6, updated_at = pg_catalog.now()"
+     " WHERE id = $1",
+     6,
+     {UUIDOID, TIMESTAMPTZOID, INT8OID, INT8OID, BYTEAOID, BYTEAOID}},
+    // ShardsOfHash (Citus only, never prepared elsewhere): the shard of the sessions table $1
+    // whose hash range holds $4, that range, and the shards of the chain ($2) and the messages
+    // ($3) for the same range (the tables are colocated).
+    {"SELECT s.shardid, s.shardminvalue::int4, s.shardmaxvalue::int4, c.shardid, m.shardid"
+     "  FROM pg_catalog.pg_dist_shard s"
+     "  JOIN pg_catalog.pg_dist_shard c"
+     "    ON c.logicalrelid = $2 AND c.shardminvalue = s.shardminvalue"
+     "  JOIN pg_catalog.pg_dist_shard m"
+     "    ON m.logicalrelid = $3 AND m.shardminvalue = s.shardminvalue"
+     " WHERE s.logicalrelid = $1"
+     "   AND $4 BETWEEN s.shardminvalue::int4 AND s.shardmaxvalue::int4 /* %1$s */",
+     4,
+     {REGCLASSOID, REGCLASSOID, REGCLASSOID, INT4OID}},
+    // ForwardSave, ForwardAppend (Citus only): a save or append of a session stored on another
+    // node, run there through Citus' router query on the session's shard (see
+    // citus_forward.cpp); no row when the caller cannot see the session.
+    {"SELECT %1$s.create_session_snapshot($1, $2, $3, $4, $5)"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1",
+     5,
+     {UUIDOID, JSONBOID, INT4OID, JSONBOID, BOOLOID}},
+    {"SELECT %1$s.append_session_messages($1, $2)"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1",
      2,
-     {UUIDOID, TEXTOID}},
+     {UUIDOID, JSONBOID}},
+    // ForwardCleanup (Citus only): the same for cleanup_old_snapshots.
+    {"SELECT %1$s.cleanup_old_snapshots($1, $2, $3)"
+     "  FROM %1$s.free_agent_sessions WHERE id = $1",
+     3,
+     {UUIDOID, INT4OID, TIMESTAMPTZOID}},
 };
 static_assert(sizeof query_texts / sizeof query_texts[0] == static_cast<size_t>(Sql::Count_),
               "one text per Query");
@@ -245,9 +295,11 @@ struct CatalogIdentity {
     Oid chain_relid;
     Oid messages_relid;
     Oid owner;
-    const char *schema_sql; // quoted schema name; in TopMemoryContext once cached
-    bool has_retention;     // the sessions table has keep_snapshots and keep_for (1.1)
-    bool has_message_refs;  // the chain has message_refs (1.1)
+    const char *schema_sql;     // quoted schema name; in TopMemoryContext once cached
+    bool has_retention;         // the sessions table has keep_snapshots and keep_for (1.1)
+    bool has_message_refs;      // the chain has message_refs (1.1)
+    bool rows_carry_visibility; // the chain and the messages have visibility (1.1)
+    bool distributed;           // the sessions table is a Citus distributed table
 };
 
 struct CatalogCache {
@@ -269,14 +321,40 @@ bool callbacks_registered = false;
 // here or on the next use. The plan cache revalidates a kept plan by itself when its tables
 // change (ANALYZE, VACUUM, ALTER TABLE, CREATE/DROP INDEX, GRANT), so the plans are dropped
 // only when the schema or the tables themselves were replaced (see ensure_fresh).
+// Where sessions' rows are on a Citus node, per hash range of session ids: the local shards
+// of the three tables for that range, or InvalidOids when the range is on another node. A
+// handful per node; a lookup is a scan of this array, no query.
+struct ShardPlacement {
+    bool valid;
+    int32 min_hash;
+    int32 max_hash;
+    Oid sessions;
+    Oid chain;
+    Oid messages;
+};
+constexpr int placement_slots = 64;
+ShardPlacement placements[placement_slots];
+int next_placement_slot = 0;
+
+void forget_placements() {
+    for (ShardPlacement &p : placements)
+        p.valid = false;
+}
+
 void relation_changed(Datum, Oid relid) {
     if (relid == InvalidOid || !cache.known || relid == cache.identity.sessions_relid ||
         relid == cache.identity.chain_relid || relid == cache.identity.messages_relid)
         cache.checked = false;
+    // A shard moved, split or dropped: look again.
+    for (ShardPlacement &p : placements)
+        if (p.valid &&
+            (relid == InvalidOid || relid == p.sessions || relid == p.chain || relid == p.messages))
+            p.valid = false;
 }
 
 void catalog_changed(Datum, int, uint32) {
     cache.checked = false;
+    forget_placements();
 }
 
 void free_retired_plans(XactEvent event, void *) {
@@ -315,6 +393,24 @@ Oid table_oid(const char *name, Oid schema) {
     return relid;
 }
 
+// Whether Citus has distributed relid: it is listed in pg_dist_partition (which exists only
+// where the citus extension is installed). Read directly, not through SPI: this runs while
+// the catalog cache is refreshed, possibly inside another query.
+bool is_citus_table(Oid relid) {
+    Oid partitions = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+    if (!OidIsValid(partitions))
+        return false;
+    Relation rel = table_open(partitions, AccessShareLock);
+    ScanKeyData key;
+    // logicalrelid, the first column
+    ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+    SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, nullptr, 1, &key);
+    bool found = HeapTupleIsValid(systable_getnext(scan));
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return found;
+}
+
 // The extension's objects as the catalogs describe them now (schema_sql in the current
 // memory context).
 CatalogIdentity look_up_identity() {
@@ -337,6 +433,10 @@ CatalogIdentity look_up_identity() {
         get_attnum(found.chain_relid, "message_refs") != InvalidAttrNumber;
     found.has_retention = get_attnum(found.sessions_relid, "keep_snapshots") != InvalidAttrNumber &&
                           get_attnum(found.sessions_relid, "keep_for") != InvalidAttrNumber;
+    found.rows_carry_visibility =
+        get_attnum(found.chain_relid, "visibility") != InvalidAttrNumber &&
+        get_attnum(found.messages_relid, "visibility") != InvalidAttrNumber;
+    found.distributed = is_citus_table(found.sessions_relid);
     return found;
 }
 
@@ -345,6 +445,7 @@ bool same_objects(const CatalogIdentity &a, const CatalogIdentity &b) {
            a.sessions_relid == b.sessions_relid && a.chain_relid == b.chain_relid &&
            a.messages_relid == b.messages_relid && a.has_retention == b.has_retention &&
            a.has_message_refs == b.has_message_refs &&
+           a.rows_carry_visibility == b.rows_carry_visibility &&
            strcmp(a.schema_sql, b.schema_sql) == 0;
 }
 
@@ -364,6 +465,7 @@ void ensure_fresh() {
     CatalogIdentity now = look_up_identity();
     if (cache.known && same_objects(cache.identity, now)) {
         cache.identity.owner = now.owner; // ALTER TABLE ... OWNER TO: the plans still hold
+        cache.identity.distributed = now.distributed; // create_distributed_table: so do they
         cache.checked = true;
         return;
     }
@@ -409,11 +511,15 @@ SPIPlanPtr plan(Sql q) {
         const QueryText &text = query_texts[static_cast<int>(q)];
         bool retention = cache.identity.has_retention;
         bool refs = cache.identity.has_message_refs;
+        bool shared = cache.identity.rows_carry_visibility;
+        char *visibility_value = psprintf(", $6::%s.session_visibility", cache.identity.schema_sql);
         const char *parts[] = {cache.identity.schema_sql,
                                retention ? "keep_snapshots" : "NULL::integer",
                                retention ? "keep_for" : "NULL::interval",
                                refs ? "message_refs" : "NULL::bytea",
-                               refs ? ", message_refs = $5" : ""};
+                               refs ? ", message_refs = $5" : "",
+                               shared ? ", visibility" : "",
+                               shared ? visibility_value : ""};
         char *sql = expand(text.sql, parts, lengthof(parts));
         SPIPlanPtr prepared = SPI_prepare(sql, text.nargs, const_cast<Oid *>(text.argtypes));
         if (!prepared)
@@ -421,9 +527,15 @@ SPIPlanPtr plan(Sql q) {
                  SPI_result_code_string(SPI_result), sql);
         SPI_keepplan(prepared);
         pfree(sql);
+        pfree(visibility_value);
         slot = prepared;
     }
     return slot;
+}
+
+Oid installed_extension_schema() {
+    Oid extension = get_extension_oid("session_persist", true);
+    return OidIsValid(extension) ? extension_schema(extension) : InvalidOid;
 }
 
 Oid sessions_table() {
@@ -449,6 +561,90 @@ bool chain_has_message_refs() {
 Oid table_owner() {
     ensure_fresh();
     return cache.identity.owner;
+}
+
+bool rows_carry_visibility() {
+    ensure_fresh();
+    return cache.identity.rows_carry_visibility;
+}
+
+bool tables_distributed() {
+    ensure_fresh();
+    return cache.identity.distributed;
+}
+
+namespace {
+
+// The hash Citus places a uuid by (the type's standard hash function).
+int32 citus_hash(Datum session_id) {
+    return DatumGetInt32(DirectFunctionCall1(uuid_hash, session_id));
+}
+
+// The local shard of `table` with that shard id, or InvalidOid. Citus names a shard
+// <table>_<shardid> in the table's schema (our names are short enough never to be truncated).
+Oid local_shard(Oid table, int64 shardid) {
+    char *name = psprintf("%s_" INT64_FORMAT, get_rel_name(table), shardid);
+    Oid found = get_relname_relid(name, cache.identity.schema);
+    pfree(name);
+    return found;
+}
+
+// Looks up the shards of the three tables for the hash range that holds `hash`.
+ShardPlacement find_placement(int32 hash) {
+    ShardPlacement found{};
+    Datum args[] = {ObjectIdGetDatum(cache.identity.sessions_relid),
+                    ObjectIdGetDatum(cache.identity.chain_relid),
+                    ObjectIdGetDatum(cache.identity.messages_relid), Int32GetDatum(hash)};
+    if (SPI_execute_plan(plan(Sql::ShardsOfHash), args, nullptr, true, 1) != SPI_OK_SELECT)
+        elog(ERROR, "session_persist: could not read pg_dist_shard");
+    if (SPI_processed != 1)
+        raise(sqlstate::internal_error,
+              psprintf("no shard of session_persist's tables holds hash %d", hash), nullptr,
+              "Check pg_dist_shard: the three tables must be distributed and colocated.");
+    bool isnull[5];
+    Datum col[5];
+    for (int i = 0; i < 5; ++i)
+        col[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull[i]);
+    SPI_freetuptable(SPI_tuptable);
+    found.valid = true;
+    found.min_hash = DatumGetInt32(col[1]);
+    found.max_hash = DatumGetInt32(col[2]);
+    found.sessions = local_shard(cache.identity.sessions_relid, DatumGetInt64(col[0]));
+    found.chain = local_shard(cache.identity.chain_relid, DatumGetInt64(col[3]));
+    found.messages = local_shard(cache.identity.messages_relid, DatumGetInt64(col[4]));
+    if (!OidIsValid(found.sessions) || !OidIsValid(found.chain) || !OidIsValid(found.messages))
+        found.sessions = found.chain = found.messages = InvalidOid; // another node's
+    return found;
+}
+
+} // namespace
+
+Placement local_placement(Datum session_id) {
+    ensure_fresh();
+    if (!cache.identity.distributed)
+        return {cache.identity.sessions_relid, cache.identity.chain_relid,
+                cache.identity.messages_relid};
+    int32 hash = citus_hash(session_id);
+    for (const ShardPlacement &p : placements)
+        if (p.valid && hash >= p.min_hash && hash <= p.max_hash)
+            return {p.sessions, p.chain, p.messages};
+    ShardPlacement found = find_placement(hash);
+    placements[next_placement_slot] = found;
+    next_placement_slot = (next_placement_slot + 1) % placement_slots;
+    return {found.sessions, found.chain, found.messages};
+}
+
+Placement placement_of(Oid row_relation, Datum session_id) {
+    ensure_fresh();
+    if (row_relation == cache.identity.sessions_relid)
+        return {cache.identity.sessions_relid, cache.identity.chain_relid,
+                cache.identity.messages_relid};
+    // The row came from a shard: ours on this node only when it is the local shard of the
+    // session's range (a row read from another node carries that node's OID).
+    Placement here = local_placement(session_id);
+    if (OidIsValid(here.sessions) && here.sessions == row_relation)
+        return here;
+    return {InvalidOid, InvalidOid, InvalidOid};
 }
 
 bool current_user_bypasses_rls() {

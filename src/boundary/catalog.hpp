@@ -34,16 +34,26 @@ enum class Sql {
     InsertSession,
     WritableSessions,
     ImportMessages,
-    CopyMessages,
     MessagesPage,
     ExportSession,
     ImportSession,
+    ForkSource,
     ForkSession,
+    InsertFirstSnapshot,
+    CountFirstSnapshot,
+    ShardsOfHash,
+    ForwardSave,
+    ForwardAppend,
+    ForwardCleanup,
     Count_ // number of queries
 };
 
 // The prepared plan for q, in the extension's schema. Call between SPI_connect/SPI_finish.
 SPIPlanPtr plan(Sql q);
+
+// The schema the extension is installed in, InvalidOid when it is not installed (never
+// raises; for hooks that run before any of its functions).
+Oid installed_extension_schema();
 
 // The extension's tables.
 Oid sessions_table();
@@ -51,6 +61,31 @@ Oid chain_table();
 Oid messages_table();
 // Whether the chain can store messages by reference (its message_refs column, 1.1 on).
 bool chain_has_message_refs();
+
+// Whether the chain and the messages carry their session's visibility (1.1; a 1.0 schema
+// not yet updated does not).
+bool rows_carry_visibility();
+
+// Whether the tables are distributed by Citus (distribute_session_persist()).
+bool tables_distributed();
+
+// The relations that hold one session's rows on this node.
+struct Placement {
+    Oid sessions;
+    Oid chain;
+    Oid messages;
+};
+
+// The relations that hold the session's rows on this node: the tables themselves off Citus;
+// on a Citus node the local shards of the session's hash range, or InvalidOids when that
+// range is on another node. Cached per range. Call between SPI_connect/SPI_finish.
+Placement local_placement(Datum session_id);
+
+// Where the session's rows are written on this node, given the relation its locked row came
+// from (the row's tableoid): the tables themselves; on a Citus node running the call for the
+// session (a delegated function), their local shards; InvalidOids when the rows are on
+// another node. Call between SPI_connect/SPI_finish.
+Placement placement_of(Oid row_relation, Datum session_id);
 
 // The role that owns the extension's tables. Functions write the rows a caller may not
 // write directly (chain, messages, counters) as this role, and only after checking that

@@ -1,6 +1,7 @@
 #include "pg.hpp"
 #include "pg_compat.hpp"
 
+#include "citus_hooks.hpp"
 #include "settings.hpp"
 
 extern "C" {
@@ -131,4 +132,5 @@ void _PG_init(void) {
         &jwt_roles, "anon,authenticated", PGC_SUSET, GUC_LIST_INPUT, check_jwt_roles,
         assign_jwt_roles, nullptr);
     sp::reserve_guc_prefix("session_persist");
+    sp::install_citus_hooks();
 }

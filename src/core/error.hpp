@@ -36,6 +36,7 @@ constexpr const char *invalid_parameter_value = "22023";
 constexpr const char *program_limit_exceeded = "54000";
 constexpr const char *data_corrupted = "XX001";
 constexpr const char *internal_error = "XX000";
+constexpr const char *feature_not_supported = "0A000";
 } // namespace sqlstate
 
 } // namespace sp

@@ -118,6 +118,10 @@ Datum text_or_null(FunctionCallInfo fcinfo, text *value) {
 
 } // namespace
 
+bool sp::caller_is_jwt_role() {
+    return current_user_is_jwt_role();
+}
+
 text *sp::caller_user_id() {
     if (!current_user_is_jwt_role())
         return cstring_to_text(GetUserNameFromId(GetUserId(), false));
@@ -139,24 +143,28 @@ SP_FUNCTION(sp_current_user_id) {
 // For a gateway role, the JWT's org_id (or app_metadata.org_id); else (and when the JWT has
 // none) session_persist.organization_id; NULL for a caller with no identity, who sees public
 // sessions only.
-SP_FUNCTION(sp_current_organization_id) {
+text *sp::caller_organization_id() {
     if (!sp::caller_user_id())
-        PG_RETURN_NULL();
+        return nullptr;
     const char *claims = current_user_is_jwt_role() ? claims_setting() : nullptr;
     if (claims) {
         JsonbContainer *root = &claims_jsonb(claims)->root;
         if (text *org = member_text(root, "org_id"))
-            PG_RETURN_TEXT_P(org);
+            return org;
         JsonbValue app_metadata;
         if (JsonContainerIsObject(root) &&
             getKeyJsonValueFromContainer(root, "app_metadata", strlen("app_metadata"),
                                          &app_metadata) &&
             app_metadata.type == jbvBinary)
             if (text *org = member_text(app_metadata.val.binary.data, "org_id"))
-                PG_RETURN_TEXT_P(org);
+                return org;
     }
     const char *setting = sp::settings::organization_id;
     if (setting && setting[0] != '\0')
-        PG_RETURN_TEXT_P(cstring_to_text(setting));
-    PG_RETURN_NULL();
+        return cstring_to_text(setting);
+    return nullptr;
+}
+
+SP_FUNCTION(sp_current_organization_id) {
+    return text_or_null(fcinfo, sp::caller_organization_id());
 }

@@ -3,6 +3,7 @@
 #include "pg.hpp"
 
 #include "args.hpp"
+#include "citus_forward.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
 #include "message_sync.hpp"
@@ -32,6 +33,8 @@ SP_FUNCTION(sp_append_session_messages) {
     check_messages(&messages->root, 0, "p_messages", nullptr);
 
     ReturnSetInfo *rsinfo = materialized_srf(fcinfo);
+    if (forward_append(fcinfo, rsinfo)) // Citus: the session is on another node
+        return (Datum)0;
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
     WritableSession session = lock_session_for_write(session_id, upper);

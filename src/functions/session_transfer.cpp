@@ -21,7 +21,9 @@
 #include "notify.hpp"
 #include "session_access.hpp"
 #include "snapshot_restore.hpp"
-#include "snapshot_save.hpp"
+#include "jsonb_glue.hpp"
+#include "row_writer.hpp"
+#include "storage_plan.hpp"
 #include "spi_util.hpp"
 
 namespace {
@@ -199,20 +201,76 @@ void require_identity(const char *action) {
               "The request carries a JWT without a \"sub\" claim.", "Sign in first.");
 }
 
-Datum new_session_id(MemoryContext upper) {
-    bool isnull;
-    return column_copy(0, 1, &isnull, upper);
+// Who a new session belongs to: the caller, who must have an identity.
+struct NewSession {
+    Datum id;
+    Datum user_id;         // text
+    Datum organization_id; // text, 0 when none
+    Datum visibility;      // text, as the insert returned it
+};
+
+NewSession new_session_of_caller(const char *action) {
+    require_identity(action);
+    text *user = caller_user_id();
+    text *organization = caller_organization_id();
+    return {random_uuid(), PointerGetDatum(user), PointerGetDatum(organization), (Datum)0};
 }
 
-// Saves `state` as the new session's first snapshot, as the caller (who owns the session).
-// Its history was written explicitly, so the state's messages are not synced again.
-void save_first_snapshot(Datum session_id, Jsonb *state, const char *metadata) {
-    SaveRequest request{};
-    request.session_id = session_id;
-    request.state = state;
-    request.metadata = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(metadata)));
-    request.sync_messages = false;
-    save_snapshot(request);
+// The new session's visibility, as the insert returned it (an enum: its text is made here,
+// not in the query, where Citus allows only immutable functions in RETURNING).
+Datum returned_visibility(MemoryContext upper) {
+    bool isnull;
+    Datum value = column(0, 1, &isnull);
+    MemoryContext spi = MemoryContextSwitchTo(upper);
+    Datum text = CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(enum_out, value)));
+    MemoryContextSwitchTo(spi);
+    return text;
+}
+
+// The history of a new session: message objects as export_session writes them (role,
+// content, metadata, created_at), numbered from 1, all part of its first snapshot.
+void import_messages(const NewSession &session, Jsonb *messages) {
+    Datum args[] = {session.id,
+                    Int32GetDatum(0),
+                    session.user_id,
+                    session.organization_id,
+                    JsonbPGetDatum(messages),
+                    session.visibility,
+                    Int32GetDatum(1)};
+    char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id), ' ', ' ', ' '};
+    run(Sql::ImportMessages, args, nulls, false);
+}
+
+// Snapshot 1 of a new session, a keyframe, written by two statements (as the table owner,
+// inside as_table_owner). Not save_snapshot(): on Citus the new session may be on another
+// node than the one running this call, and the row writer writes only local rows; a planned
+// statement goes where the row is. Its history was written explicitly, so the state's
+// messages are not synced again.
+void save_first_snapshot(const NewSession &session, Jsonb *state, const char *metadata) {
+    int64 size = VARSIZE(state);
+    Datum hash = state_hash_bytea(state_hash_of(state));
+    StoragePlan storage = plan_storage(state, 1, (Datum)0, false);
+    Datum chain_args[] = {session.id,
+                          session.user_id,
+                          session.organization_id,
+                          Int64GetDatum(size),
+                          Int64GetDatum(storage.stored_bytes),
+                          session.visibility,
+                          JsonbPGetDatum(state),
+                          hash,
+                          DirectFunctionCall1(jsonb_in, CStringGetDatum(metadata))};
+    char chain_nulls[] = {' ', ' ', null_flag(!session.organization_id), ' ', ' ', ' ', ' ',
+                          ' ', ' '};
+    run(Sql::InsertFirstSnapshot, chain_args, chain_nulls, false, 1);
+    bool isnull;
+    Datum created_at = column(0, 1, &isnull);
+    Datum count_args[] = {session.id,
+                          created_at,
+                          Int64GetDatum(size),
+                          Int64GetDatum(storage.stored_bytes),
+                          hash,
+                          storage.fingerprint};
+    run(Sql::CountFirstSnapshot, count_args, nullptr, false);
 }
 
 } // namespace
@@ -250,36 +308,34 @@ SP_FUNCTION(sp_export_session) {
 
 // A new session owned by the caller from an export_session document. The whole document
 // is checked before anything is written.
+// The new session and everything in it are written as the tables' owner, once the caller
+// has an identity (the owner columns are the caller's): on Citus one transaction must modify
+// a shard through one role's connection, so the session row, its history and its first
+// snapshot are all written by the same role.
 SP_FUNCTION(sp_import_session) {
     require_arg(fcinfo, 0, "p_document");
     check_datum_size("p_document", PG_GETARG_DATUM(0));
     Document document = check_document(PG_GETARG_JSONB_P(0));
-    require_identity("import sessions");
+    NewSession session = new_session_of_caller("import sessions");
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
-    Datum args[] = {JsonbPGetDatum(document.session)};
-    run(Sql::ImportSession, args, nullptr, false, 1);
-    Datum session_id = new_session_id(upper);
-    if (JB_ROOT_COUNT(document.messages) > 0) {
-        WritableSession session = lock_session_for_write(session_id, upper);
-        as_table_owner([&] {
-            Datum message_args[] = {
-                session_id,
-                Int32GetDatum(0),
-                CStringGetTextDatum(session.user_id),
-                session.organization_id ? CStringGetTextDatum(session.organization_id) : (Datum)0,
-                JsonbPGetDatum(document.messages),
-                Int32GetDatum(1)};
-            char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id), ' ', ' '};
-            run(Sql::ImportMessages, message_args, nulls, false);
-        });
-        notify_session_event(session_id, "messages",
-                             JB_ROOT_COUNT(document.messages));
-    }
+    as_table_owner([&] {
+        Datum args[] = {JsonbPGetDatum(document.session), session.id, session.user_id,
+                        session.organization_id};
+        char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id)};
+        run(Sql::ImportSession, args, nulls, false, 1);
+        session.visibility = returned_visibility(upper);
+        if (JB_ROOT_COUNT(document.messages) > 0)
+            import_messages(session, document.messages);
+        if (document.state)
+            save_first_snapshot(session, document.state, "{\"trigger\":\"import\"}");
+    });
+    if (JB_ROOT_COUNT(document.messages) > 0)
+        notify_session_event(session.id, "messages", JB_ROOT_COUNT(document.messages));
     if (document.state)
-        save_first_snapshot(session_id, document.state, "{\"trigger\":\"import\"}");
+        notify_session_event(session.id, "snapshot", 1);
     SPI_finish();
-    PG_RETURN_DATUM(session_id);
+    PG_RETURN_DATUM(session.id);
 }
 
 // A new session of the caller's that starts where snapshot p_snapshot_number (NULL: the
@@ -300,7 +356,8 @@ SP_FUNCTION(sp_fork_session) {
         text *name = PG_GETARG_TEXT_PP(2);
         check_session_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), "p_name");
     }
-    require_identity("fork sessions");
+    // Made before SPI_connect: the id is returned, and must outlive SPI_finish.
+    NewSession session = new_session_of_caller("fork sessions");
 
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
@@ -325,34 +382,44 @@ SP_FUNCTION(sp_fork_session) {
                   nullptr, "Run verify_session() on the session.");
     }
 
-    Datum fork_args[] = {source_id, PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)};
-    char fork_nulls[] = {' ', null_flag(PG_ARGISNULL(2))};
-    run(Sql::ForkSession, fork_args, fork_nulls, false, 1);
+    // Read as the caller; then written as the tables' owner (see import_session).
+    Datum source_args[] = {source_id, PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2),
+                           Int32GetDatum(has_state ? snapshot.snapshot_number : PG_INT32_MAX)};
+    char source_nulls[] = {' ', null_flag(PG_ARGISNULL(2)), ' '};
+    run(Sql::ForkSource, source_args, source_nulls, true, 1);
     if (SPI_processed == 0)
         raise_session_not_found(source_id);
-    Datum session_id = new_session_id(upper);
-    WritableSession session = lock_session_for_write(session_id, upper);
-
-    // The source's messages are read as the table owner, but only that session's, and only
-    // after the caller was found to read it above.
-    int32 copied = 0;
+    Datum fork_args[7];
+    char fork_nulls[7];
+    for (int i = 0; i < 4; ++i) {
+        bool isnull;
+        fork_args[3 + i] = column_copy(0, i + 1, &isnull, upper);
+        fork_nulls[3 + i] = null_flag(isnull);
+    }
+    bool isnull;
+    Jsonb *messages = DatumGetJsonbP(column_copy(0, 5, &isnull, upper));
+    Datum session_id = session.id;
+    fork_args[0] = session.id;
+    fork_args[1] = session.user_id;
+    fork_args[2] = session.organization_id;
+    fork_nulls[0] = fork_nulls[1] = ' ';
+    fork_nulls[2] = null_flag(!session.organization_id);
+    int32 copied = JB_ROOT_COUNT(messages);
     as_table_owner([&] {
-        Datum args[] = {session_id, source_id, CStringGetTextDatum(session.user_id),
-                        session.organization_id ? CStringGetTextDatum(session.organization_id)
-                                                : (Datum)0,
-                        Int32GetDatum(has_state ? snapshot.snapshot_number : PG_INT32_MAX)};
-        char nulls[] = {' ', ' ', ' ', null_flag(!session.organization_id), ' '};
-        run(Sql::CopyMessages, args, nulls, false);
-        if (SPI_processed > 0)
-            copied = column_int32(0, 1);
+        run(Sql::ForkSession, fork_args, fork_nulls, false, 1);
+        session.visibility = returned_visibility(upper);
+        if (copied > 0)
+            import_messages(session, messages);
+        if (has_state)
+            save_first_snapshot(session, snapshot.state,
+                                psprintf("{\"trigger\":\"fork\",\"source_session_id\":\"%s\","
+                                         "\"source_snapshot_number\":%d}",
+                                         uuid_text(source_id), snapshot.snapshot_number));
     });
     if (copied > 0)
         notify_session_event(session_id, "messages", copied);
     if (has_state)
-        save_first_snapshot(session_id, snapshot.state,
-                            psprintf("{\"trigger\":\"fork\",\"source_session_id\":\"%s\","
-                                     "\"source_snapshot_number\":%d}",
-                                     uuid_text(source_id), snapshot.snapshot_number));
+        notify_session_event(session_id, "snapshot", 1);
     notify_session_event(session_id, "fork", has_state ? 1 : 0);
     SPI_finish();
     PG_RETURN_DATUM(session_id);

@@ -4,6 +4,7 @@
 #include "pg.hpp"
 
 #include "catalog.hpp"
+#include "citus_forward.hpp"
 #include "args.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
@@ -126,10 +127,13 @@ SP_FUNCTION(sp_cleanup_old_snapshots) {
               "To prune every session you may write, call cleanup_all_snapshots().");
     CleanupRequest req = cleanup_request(fcinfo, 1, false);
     Datum session_id = PG_GETARG_DATUM(0);
+    int32 deleted = 0;
+    if (forward_cleanup(fcinfo, &deleted)) // Citus: the session is on another node
+        PG_RETURN_INT32(deleted);
     MemoryContext upper = CurrentMemoryContext;
     SPI_connect();
     WritableSession session = lock_session_for_write(session_id, upper);
-    int32 deleted = cleanup_session(session_id, session.latest_snapshot_number, req);
+    deleted = cleanup_session(session_id, session.latest_snapshot_number, req);
     SPI_finish();
     PG_RETURN_INT32(deleted);
 }
@@ -153,6 +157,7 @@ SP_FUNCTION(sp_cleanup_all_snapshots) {
     Datum keep_for = settings::keep_for_interval(&has_keep_for);
     Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
     bool bypass = current_user_bypasses_rls();
+    bool distributed = tables_distributed();
     MemoryContext call = CurrentMemoryContext;
     MemoryContext batch = AllocSetContextCreate(call, "cleanup_all_snapshots batch",
                                                 ALLOCSET_DEFAULT_SIZES);
@@ -186,21 +191,30 @@ SP_FUNCTION(sp_cleanup_all_snapshots) {
             check_for_interrupts();
             MemoryContext old = MemoryContextSwitchTo(per_session);
             SPI_connect();
-            WritableSession session;
-            if (try_lock_session_for_write(ids[i], per_session, &session, true)) {
+            auto prune = [&] {
+                WritableSession session;
+                if (!try_lock_session_for_write(ids[i], per_session, &session, true))
+                    return;
                 if (!by_policy) {
                     deleted += cleanup_session(ids[i], session.latest_snapshot_number, req);
-                } else {
-                    if (keeps[i] > 0)
-                        deleted += cleanup_session(ids[i], session.latest_snapshot_number,
-                                                   {keeps[i], (Datum)0, false});
-                    if (ages[i])
-                        deleted += cleanup_session(
-                            ids[i], session.latest_snapshot_number,
-                            {1, DirectFunctionCall2(timestamptz_mi_interval, now, ages[i]),
-                             true});
+                    return;
                 }
-            }
+                if (keeps[i] > 0)
+                    deleted += cleanup_session(ids[i], session.latest_snapshot_number,
+                                               {keeps[i], (Datum)0, false});
+                if (ages[i])
+                    deleted += cleanup_session(
+                        ids[i], session.latest_snapshot_number,
+                        {1, DirectFunctionCall2(timestamptz_mi_interval, now, ages[i]), true});
+            };
+            // The batch lists only sessions the caller may write (WritableSessions). On Citus
+            // the lock and the writes go through one role's connection, the owner's: locked
+            // through the caller's and written through the owner's, the two would wait for
+            // each other.
+            if (distributed)
+                as_table_owner(prune);
+            else
+                prune();
             SPI_finish();
             MemoryContextSwitchTo(old);
             MemoryContextReset(per_session);

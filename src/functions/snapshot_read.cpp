@@ -2,6 +2,7 @@
 #include "pg.hpp"
 
 #include "args.hpp"
+#include "citus_hooks.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
 #include "session_access.hpp"
@@ -102,8 +103,13 @@ SP_FUNCTION(sp_snapshot_data) {
         verify_state_hash(session_id, number, state, PG_GETARG_DATUM(3));
         PG_RETURN_JSONB_P(state);
     }
+    // On a Citus worker this runs inside Citus' query on the chain's shard, and the chain is
+    // read again through the distributed table (the session's shard is on this node).
+    int nest_level = allow_nested_distributed_execution();
     RestoredSnapshot snapshot;
-    if (!restore_or_raise(session_id, number, false, CurrentMemoryContext, &snapshot))
+    bool found = restore_or_raise(session_id, number, false, CurrentMemoryContext, &snapshot);
+    end_nested_distributed_execution(nest_level);
+    if (!found)
         PG_RETURN_NULL();
     PG_RETURN_JSONB_P(snapshot.state);
 }

@@ -16,6 +16,7 @@
 #include "snapshot_cleanup.hpp"
 #include "storage_plan.hpp"
 #include "snapshot_save.hpp"
+#include "citus_forward.hpp"
 #include "spi_util.hpp"
 #include "core/state_hash.hpp"
 
@@ -69,7 +70,7 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     Datum now = result.created_at;
     Datum hash_bytes = state_hash_bytea(hash);
     RowWriter chain;
-    open_row_writer(&chain, chain_table());
+    open_row_writer(&chain, local_relation(session, session.placement.chain));
     start_insert(&chain);
     set_column(&chain, "session_id", session_id);
     set_column(&chain, "snapshot_number", Int32GetDatum(number));
@@ -92,6 +93,7 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     set_column(&chain, "metadata", JsonbPGetDatum(metadata ? metadata : empty_jsonb_object()));
     if (message_refs)
         set_column(&chain, "message_refs", message_refs);
+    set_visibility_copy(&chain, session);
     insert_row(&chain);
     close_row_writer(&chain);
 
@@ -253,5 +255,8 @@ SP_FUNCTION(sp_create_session_snapshot) {
     request.metadata = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
     require_arg(fcinfo, 4, "p_sync_messages");
     request.sync_messages = PG_GETARG_BOOL(4);
+    Datum forwarded;
+    if (forward_save(fcinfo, &forwarded)) // Citus: the session is on another node
+        PG_RETURN_DATUM(forwarded);
     return result_tuple(fcinfo, save_snapshot(request));
 }

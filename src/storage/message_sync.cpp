@@ -174,7 +174,7 @@ Datum message_metadata(JsonbValue *element) {
 void insert_messages(Datum session_id, const WritableSession &session, Jsonb *messages,
                      int32 first_snapshot_number, Datum now) {
     RowWriter rows;
-    open_row_writer(&rows, messages_table());
+    open_row_writer(&rows, local_relation(session, session.placement.messages));
     Datum user_id = CStringGetTextDatum(session.user_id);
     Datum organization_id =
         session.organization_id ? CStringGetTextDatum(session.organization_id) : (Datum)0;
@@ -192,6 +192,7 @@ void insert_messages(Datum session_id, const WritableSession &session, Jsonb *me
         set_column_compressed(&rows, "metadata", message_metadata(element));
         set_column(&rows, "created_at", now);
         set_column(&rows, "first_snapshot_number", Int32GetDatum(first_snapshot_number));
+        set_visibility_copy(&rows, session);
         insert_row(&rows);
     }
     close_row_writer(&rows);

@@ -13,6 +13,16 @@ void raise_session_not_found(Datum session_id) {
           "It does not exist or is not visible to the current user.");
 }
 
+namespace {
+
+[[noreturn]] void raise_not_writable(Datum session_id) {
+    raise(sqlstate::insufficient_privilege,
+          psprintf("permission denied to change session %s", uuid_text(session_id)),
+          "Only the session's owner can change it; it is shared with you read-only.");
+}
+
+} // namespace
+
 bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out,
                                 bool skip_locked) {
     Datum args[] = {session_id};
@@ -31,6 +41,11 @@ bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableS
     out->snapshot_count = column_int32(0, 8);
     Datum keep = column(0, 9, &isnull);
     out->keep_snapshots = isnull ? -1 : DatumGetInt32(keep);
+    MemoryContext spi = MemoryContextSwitchTo(upper);
+    out->id = datumCopy(session_id, false, UUID_LEN);
+    MemoryContextSwitchTo(spi);
+    out->visibility = column(0, 10, &isnull); // an enum: by value
+    out->placement = placement_of(DatumGetObjectId(column(0, 11, &isnull)), session_id);
     return true;
 }
 
@@ -43,9 +58,7 @@ WritableSession lock_session_for_write(Datum session_id, MemoryContext upper) {
     run(Sql::SessionVisible, args, nullptr, false, 1);
     if (SPI_processed == 0)
         raise_session_not_found(session_id);
-    raise(sqlstate::insufficient_privilege,
-          psprintf("permission denied to change session %s", uuid_text(session_id)),
-          "Only the session's owner can change it; it is shared with you read-only.");
+    raise_not_writable(session_id);
 }
 
 int32 require_visible_session(Datum session_id) {
@@ -56,8 +69,28 @@ int32 require_visible_session(Datum session_id) {
     return column_int32(0, 2);
 }
 
+Oid local_relation(const WritableSession &session, Oid relation) {
+    if (!OidIsValid(relation))
+        raise(sqlstate::feature_not_supported,
+              psprintf("session %s is stored on another Citus node", uuid_text(session.id)),
+              "Its snapshots and messages are written only by a call that Citus runs on that "
+              "node.",
+              "Call the function as a statement of its own (SELECT f(...)) so that Citus "
+              "delegates it (see distribute_session_persist()).");
+    return relation;
+}
+
+void set_visibility_copy(RowWriter *w, const WritableSession &session) {
+    if (rows_carry_visibility())
+        set_column(w, "visibility", session.visibility);
+}
+
+Datum visibility_text(const WritableSession &session) {
+    return CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(enum_out, session.visibility)));
+}
+
 void start_session_update(RowWriter *w, const WritableSession &session) {
-    open_row_writer(w, sessions_table());
+    open_row_writer(w, local_relation(session, session.placement.sessions));
     start_update(w, &session.row);
 }
 

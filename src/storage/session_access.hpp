@@ -4,6 +4,8 @@
 
 #include "pg.hpp"
 
+#include "catalog.hpp"
+
 namespace sp {
 
 struct RowWriter;
@@ -18,6 +20,10 @@ struct WritableSession {
     ItemPointerData row;      // where the locked row is (for row_writer.hpp's update)
     int32 snapshot_count;     // live snapshots
     int32 keep_snapshots;     // the session's own retention count, -1 when NULL (the default)
+    Datum id;                 // the session's id
+    Datum visibility;         // session_visibility: copied to chain and message rows (their
+                              // read policy tests it)
+    Placement placement;      // the relations that hold the session's rows on this node
 };
 
 // Locks the session's row until the end of the transaction (other sessions are not
@@ -35,6 +41,17 @@ bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableS
 // the row and makes it visible to the rest of the statement.
 void start_session_update(RowWriter *w, const WritableSession &session);
 void finish_session_update(RowWriter *w, Datum now);
+
+// The relation of the session's rows for the row writer (placement.chain, .messages), or
+// 0A000 when they are on another Citus node than the one running this call.
+Oid local_relation(const WritableSession &session, Oid relation);
+
+// The session's visibility as text (for queries).
+Datum visibility_text(const WritableSession &session);
+
+// Sets the copy of the session's visibility in a chain or message row being written (when
+// the installed schema has that column).
+void set_visibility_copy(RowWriter *w, const WritableSession &session);
 
 // The latest snapshot number of a session the caller can see; P0002 otherwise.
 int32 require_visible_session(Datum session_id);

@@ -158,7 +158,7 @@ SELECT pg_temp.refusal($$CREATE TABLE regress_sec_m.pin (s uuid REFERENCES free_
 CREATE TABLE regress_sec_m.pin2 (s uuid, n integer);
 SELECT pg_temp.refusal($$ALTER TABLE regress_sec_m.pin2 ADD FOREIGN KEY (s) REFERENCES free_agent_sessions (id) NOT VALID$$) AS fk_in_alter;
 SELECT pg_temp.refusal($$ALTER TABLE regress_sec_m.pin2 ADD FOREIGN KEY (s, n) REFERENCES session_snapshot_chain (session_id, snapshot_number)$$) AS fk_to_chain;
-SELECT pg_temp.refusal($$CREATE TABLE regress_sec_m.pin3 (m uuid REFERENCES session_messages (id))$$) AS fk_to_messages;
+SELECT pg_temp.refusal($$CREATE TABLE regress_sec_m.pin3 (s uuid, m uuid, FOREIGN KEY (s, m) REFERENCES session_messages (session_id, id))$$) AS fk_to_messages;
 -- What PostgreSQL itself keeps for the owner.
 SELECT pg_temp.refusal($$CREATE RULE r AS ON INSERT TO session_messages DO ALSO SELECT 1$$) AS rule;
 SELECT pg_temp.refusal($$ALTER TABLE free_agent_sessions DISABLE TRIGGER guard_session_row$$) AS disable_guard;
