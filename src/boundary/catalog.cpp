@@ -30,6 +30,16 @@ struct QueryText {
 // from $5), or NULL where the installed schema predates them (1.0, until ALTER EXTENSION
 // UPDATE: the library must serve the schema it finds); %6$s and %7$s are ", visibility" and
 // ", <its value>" in an INSERT into the chain or the messages, or nothing before 1.1.
+// The rows of the chain a restore of snapshot $2 of session $1 reads: the nearest keyframe at
+// or before it and every delta up to it.
+#define CHAIN_FROM_KEYFRAME                                                                        \
+    "  FROM %1$s.session_snapshot_chain"                                                           \
+    " WHERE session_id = $1 AND snapshot_number <= $2"                                             \
+    "   AND snapshot_number >= (SELECT max(snapshot_number) FROM %1$s.session_snapshot_chain"      \
+    "                            WHERE session_id = $1 AND kind = 'full'"                          \
+    "                              AND snapshot_number <= $2)"                                     \
+    " ORDER BY snapshot_number"
+
 const QueryText query_texts[] = {
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row. tableoid says which relation holds it: the table, or on a
@@ -67,23 +77,13 @@ const QueryText query_texts[] = {
     // ChainRange: the nearest keyframe at or before $2 and every delta up to $2.
     {"SELECT snapshot_number, kind, state, delta, state_hash, id, snapshot_size, created_at,"
      "       metadata, %4$s"
-     "  FROM %1$s.session_snapshot_chain"
-     " WHERE session_id = $1 AND snapshot_number <= $2"
-     "   AND snapshot_number >= (SELECT max(snapshot_number) FROM %1$s.session_snapshot_chain"
-     "                            WHERE session_id = $1 AND kind = 'full'"
-     "                              AND snapshot_number <= $2)"
-     " ORDER BY snapshot_number",
+     CHAIN_FROM_KEYFRAME,
      2,
      {UUIDOID, INT4OID}},
     // ChainMessageRefs: the message references of the same rows, for a save that needs the
     // previous snapshot's whole list.
     {"SELECT %4$s, snapshot_size"
-     "  FROM %1$s.session_snapshot_chain"
-     " WHERE session_id = $1 AND snapshot_number <= $2"
-     "   AND snapshot_number >= (SELECT max(snapshot_number) FROM %1$s.session_snapshot_chain"
-     "                            WHERE session_id = $1 AND kind = 'full'"
-     "                              AND snapshot_number <= $2)"
-     " ORDER BY snapshot_number",
+     CHAIN_FROM_KEYFRAME,
      2,
      {UUIDOID, INT4OID}},
     // MessageRow: one history row, for a message that grew in place (as the table owner).

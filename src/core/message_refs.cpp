@@ -159,6 +159,25 @@ bool fold(std::vector<Ref> *list, const Refs &step) {
     return true;
 }
 
+Folded fold_chain(const std::vector<RowRefs> &rows, std::vector<Ref> *list) {
+    list->clear();
+    if (rows.empty() || !rows.back().present)
+        return Folded::None;
+    bool active = false;
+    for (const RowRefs &row : rows) {
+        if (!row.present) {
+            active = false;
+            continue;
+        }
+        Refs step;
+        if (!decode(row.bytes, &step, max_entries_for(row.state_bytes)) ||
+            (!step.whole && !active) || !fold(list, step))
+            return Folded::Damaged;
+        active = true;
+    }
+    return Folded::List;
+}
+
 std::string without_messages(const Container &root) {
     Node out = Node::object();
     for (uint32_t i = 0; i < root.size(); ++i)

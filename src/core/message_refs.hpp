@@ -69,6 +69,19 @@ inline uint64_t max_entries_for(uint64_t state_bytes) { return state_bytes / 4 +
 // keeps more elements than the list has.
 bool fold(std::vector<Ref> *list, const Refs &step);
 
+// One chain row's message references as stored, and its state's size; `present` false where
+// the row has none.
+struct RowRefs {
+    bool present = false;
+    std::string_view bytes;
+    uint64_t state_bytes = 0;
+};
+enum class Folded { None, List, Damaged };
+// The list of the last of `rows` (a keyframe and the deltas after it, in order): each row's
+// references folded onto the previous row's, a row without references starting over. None
+// when the last row has none; Damaged when a row's bytes do not decode or do not fit.
+Folded fold_chain(const std::vector<RowRefs> &rows, std::vector<Ref> *list);
+
 // The stored form of a state whose root is an object: every member but "messages", encoded
 // as a jsonb datum (4 bytes left for the varlena header).
 std::string without_messages(const jsonb::Container &root_object);

@@ -289,22 +289,16 @@ bytea *whole_refs_of(Datum session_id, int32 number) {
     if (rows == 0 || !refs[rows - 1])
         return nullptr;
     return cpp_call([&] {
+        std::vector<message_refs::RowRefs> chain(rows);
+        for (uint64 i = 0; i < rows; ++i)
+            if (refs[i])
+                chain[i] = {true, {VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])},
+                            static_cast<uint64_t>(sizes[i])};
         std::vector<message_refs::Ref> list;
-        bool active = false;
-        for (uint64 i = 0; i < rows; ++i) {
-            message_refs::Refs step;
-            if (!refs[i]) {
-                active = false;
-                continue;
-            }
-            if (!message_refs::decode({VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])},
-                                      &step, message_refs::max_entries_for(sizes[i])) ||
-                (!step.whole && !active) || !message_refs::fold(&list, step))
-                throw Error(sqlstate::data_corrupted,
-                            "the message references of the session's chain do not fit together",
-                            {}, "Run verify_session() on the session.");
-            active = true;
-        }
+        if (message_refs::fold_chain(chain, &list) != message_refs::Folded::List)
+            throw Error(sqlstate::data_corrupted,
+                        "the message references of the session's chain do not fit together",
+                        {}, "Run verify_session() on the session.");
         message_refs::Refs all;
         all.entries = std::move(list);
         std::string bytes = message_refs::encode(all);

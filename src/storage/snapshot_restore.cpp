@@ -63,27 +63,21 @@ bool fold_refs(Datum session_id, int32 number, bytea **refs, const int64 *sizes,
     if (!refs[rows - 1])
         return false;
     cpp_call([&] {
+        std::vector<message_refs::RowRefs> chain(rows);
+        for (uint64 i = 0; i < rows; ++i)
+            if (refs[i])
+                chain[i] = {true, {VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])},
+                            static_cast<uint64_t>(sizes[i])};
         std::vector<message_refs::Ref> list;
-        bool active = false;
-        for (uint64 i = 0; i < rows; ++i) {
-            if (!refs[i]) {
-                active = false;
-                continue;
-            }
-            message_refs::Refs step;
-            if (!message_refs::decode({VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])}, &step,
-                                      message_refs::max_entries_for(static_cast<uint64>(sizes[i]))) ||
-                (!step.whole && !active) || !message_refs::fold(&list, step))
-                throw Error(sqlstate::data_corrupted,
-                            pg_call([&] {
-                                return psprintf("snapshot %d of session %s does not verify",
-                                                number, uuid_text(session_id));
-                            }),
-                            "Its message references do not fit the chain before it.",
-                            "Run verify_session() on the session; restore it from a backup if "
-                            "needed.");
-            active = true;
-        }
+        if (message_refs::fold_chain(chain, &list) != message_refs::Folded::List)
+            throw Error(sqlstate::data_corrupted,
+                        pg_call([&] {
+                            return psprintf("snapshot %d of session %s does not verify", number,
+                                            uuid_text(session_id));
+                        }),
+                        "Its message references do not fit the chain before it.",
+                        "Run verify_session() on the session; restore it from a backup if "
+                        "needed.");
         *count = static_cast<uint32>(list.size());
         *slots = static_cast<Slot *>(
             pg_call([&] { return palloc(sizeof(Slot) * Max(list.size(), size_t{1})); }));

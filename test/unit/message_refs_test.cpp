@@ -162,6 +162,27 @@ TEST(MessageRefs, FoldKeepsThenAppends) {
     EXPECT_FALSE(message_refs::fold(&list, step));
 }
 
+TEST(MessageRefs, FoldChainStartsOverAtARowWithoutReferences) {
+    Refs whole;
+    whole.entries = {Ref::row(1), Ref::row(2)};
+    Refs step;
+    step.whole = false;
+    step.keep = 1;
+    step.entries = {Ref::row(5)};
+    std::string w = message_refs::encode(whole), d = message_refs::encode(step);
+    using message_refs::Folded;
+    using message_refs::RowRefs;
+    std::vector<Ref> list;
+    EXPECT_EQ(message_refs::fold_chain({RowRefs{true, w, 100}, RowRefs{true, d, 100}}, &list),
+              Folded::List);
+    EXPECT_EQ(orders_of(list), (std::vector<int32_t>{1, 5}));
+    EXPECT_EQ(message_refs::fold_chain({RowRefs{true, w, 100}, RowRefs{}}, &list), Folded::None);
+    // a delta after a row without references has nothing to keep from
+    EXPECT_EQ(message_refs::fold_chain({RowRefs{true, w, 100}, RowRefs{}, RowRefs{true, d, 100}}, &list),
+              Folded::Damaged);
+    EXPECT_EQ(message_refs::fold_chain({RowRefs{true, "Fxx", 100}}, &list), Folded::Damaged);
+}
+
 TEST(MessageRefs, StoredFormAndBackGiveTheSameBytes) {
     Builder b;
     std::vector<jsonb::Node> messages = {
