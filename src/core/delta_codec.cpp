@@ -227,12 +227,26 @@ struct Applier {
         Container ops(d, misfit);
         if (!ops.is_object())
             misfit_error("a delta must be a JSON object");
+        // One pass over the operations (at most three keys): a chain applies thousands.
         Value r, o, x, n, p, a;
-        bool has_r = ops.find("r", &r), has_o = ops.find("o", &o), has_x = ops.find("x", &x);
-        bool has_n = ops.find("n", &n), has_p = ops.find("p", &p), has_a = ops.find("a", &a);
+        bool has_r = false, has_o = false, has_x = false, has_n = false, has_p = false,
+             has_a = false;
+        for (uint32_t i = 0; i < ops.size(); ++i) {
+            std::string_view key = ops.key(i);
+            Value v = ops.value(i);
+            if (key.size() != 1)
+                misfit_error("unknown operation (expected r, o, x, n, p or a)");
+            switch (key[0]) {
+            case 'r': has_r = true, r = v; break;
+            case 'o': has_o = true, o = v; break;
+            case 'x': has_x = true, x = v; break;
+            case 'n': has_n = true, n = v; break;
+            case 'p': has_p = true, p = v; break;
+            case 'a': has_a = true, a = v; break;
+            default: misfit_error("unknown operation (expected r, o, x, n, p or a)");
+            }
+        }
         uint32_t known = has_r + has_o + has_x + has_n + has_p + has_a;
-        if (known != ops.size())
-            misfit_error("unknown operation (expected r, o, x, n, p or a)");
         if (known == 0)
             return;
         if (has_r) {
@@ -307,10 +321,13 @@ struct Applier {
                 misfit_error("key \"" + std::string(key) + "\" to remove is missing");
             target.members.erase(it);
         }
-        if (!added.empty()) {
-            for (auto &m : added)
-                target.members.push_back(std::move(m));
-            target.sort_members();
+        // each added key at its place (a few keys into a large object: no sort of it all)
+        for (auto &m : added) {
+            auto at = std::lower_bound(target.members.begin(), target.members.end(), m.first,
+                                       [](const auto &member, std::string_view k) {
+                                           return jsonb::compare_keys(member.first, k) < 0;
+                                       });
+            target.members.insert(at, std::move(m));
         }
     }
 
