@@ -2,6 +2,10 @@
 
 #include "core/error.hpp"
 
+// Header-only: XXH3 is inlined, no library at run time.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -13,7 +17,40 @@ using jsonb::Node;
 using jsonb::Type;
 using jsonb::Value;
 
+namespace testing {
+uint64_t key_hash_mask = UINT64_MAX;
+} // namespace testing
+
+uint64_t key_hash(std::string_view key) {
+    return XXH3_64bits(key.data(), key.size()) & testing::key_hash_mask;
+}
+
 namespace {
+
+constexpr size_t key_hash_digits = 16;
+
+std::string key_hash_text(uint64_t h) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out(key_hash_digits, '0');
+    for (size_t i = key_hash_digits; i-- > 0; h >>= 4)
+        out[i] = digits[h & 15];
+    return out;
+}
+
+// Exactly 16 lowercase hex digits (the only form key_hash_text writes).
+bool parse_key_hash(std::string_view text, uint64_t *out) {
+    if (text.size() != key_hash_digits)
+        return false;
+    uint64_t h = 0;
+    for (char c : text) {
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        h = h << 4 | static_cast<uint64_t>(d);
+    }
+    *out = h;
+    return true;
+}
 
 // An array delta's "n": how many elements of the base it keeps, as a jsonb number.
 Node kept_count(uint32_t keep, Arena &arena) {
@@ -228,25 +265,26 @@ struct Applier {
         if (!ops.is_object())
             misfit_error("a delta must be a JSON object");
         // One pass over the operations (at most three keys): a chain applies thousands.
-        Value r, o, x, n, p, a;
-        bool has_r = false, has_o = false, has_x = false, has_n = false, has_p = false,
-             has_a = false;
+        Value r, o, x, h, n, p, a;
+        bool has_r = false, has_o = false, has_x = false, has_h = false, has_n = false,
+             has_p = false, has_a = false;
         for (uint32_t i = 0; i < ops.size(); ++i) {
             std::string_view key = ops.key(i);
             Value v = ops.value(i);
             if (key.size() != 1)
-                misfit_error("unknown operation (expected r, o, x, n, p or a)");
+                misfit_error("unknown operation (expected r, o, x, h, n, p or a)");
             switch (key[0]) {
             case 'r': has_r = true, r = v; break;
             case 'o': has_o = true, o = v; break;
             case 'x': has_x = true, x = v; break;
+            case 'h': has_h = true, h = v; break;
             case 'n': has_n = true, n = v; break;
             case 'p': has_p = true, p = v; break;
             case 'a': has_a = true, a = v; break;
-            default: misfit_error("unknown operation (expected r, o, x, n, p or a)");
+            default: misfit_error("unknown operation (expected r, o, x, h, n, p or a)");
             }
         }
-        uint32_t known = has_r + has_o + has_x + has_n + has_p + has_a;
+        uint32_t known = has_r + has_o + has_x + has_h + has_n + has_p + has_a;
         if (known == 0)
             return;
         if (has_r) {
@@ -255,14 +293,15 @@ struct Applier {
             target = Node::of(r);
             return;
         }
-        bool object_ops = has_o || has_x, array_ops = has_n || has_p || has_a;
+        bool object_ops = has_o || has_x || has_h, array_ops = has_n || has_p || has_a;
         if (object_ops && array_ops)
             misfit_error("object and array operations in one delta");
         // Counted where apply descends into a container, as diff counts it: a replacement
         // one level below the deepest patch diff makes must apply.
         check_depth(depth);
         if (object_ops)
-            patch_object(target, has_o ? &o : nullptr, has_x ? &x : nullptr, depth);
+            patch_object(target, has_o ? &o : nullptr, has_x ? &x : nullptr,
+                         has_h ? &h : nullptr, depth);
         else
             patch_array(target, has_n ? &n : nullptr, has_p ? &p : nullptr, has_a ? &a : nullptr,
                         depth);
@@ -275,7 +314,7 @@ struct Applier {
         return (it != obj.members.end() && it->first == key) ? it : obj.members.end();
     }
 
-    void patch_object(Node &target, const Value *o, const Value *x, int depth) {
+    void patch_object(Node &target, const Value *o, const Value *x, const Value *h, int depth) {
         if (!is_object(target))
             misfit_error("object operations applied to a non-object");
         expand(target);
@@ -291,6 +330,27 @@ struct Applier {
                 removed.push_back(k.bytes());
             }
         }
+        // "h": the members whose key hashes to one of these go (each must match one at least).
+        std::vector<uint64_t> removed_hashes;
+        if (h) {
+            if (!h->is_container() || !Container(*h, misfit).is_array())
+                misfit_error("\"h\" must be an array of key hashes");
+            Container hashes(*h, misfit);
+            removed_hashes.reserve(hashes.size());
+            for (uint32_t i = 0; i < hashes.size(); ++i) {
+                Value t = hashes.element(i);
+                uint64_t v;
+                if (t.type != Type::String || !parse_key_hash(t.bytes(), &v))
+                    misfit_error("\"h\" must be an array of key hashes (16 hex digits)");
+                removed_hashes.push_back(v);
+            }
+            std::sort(removed_hashes.begin(), removed_hashes.end());
+        }
+        auto hash_removed = [&](std::string_view key) {
+            return !removed_hashes.empty() &&
+                   std::binary_search(removed_hashes.begin(), removed_hashes.end(),
+                                      key_hash(key));
+        };
         std::vector<std::pair<std::string_view, Node>> added;
         if (o) {
             if (!o->is_container() || !Container(*o, misfit).is_object())
@@ -299,7 +359,8 @@ struct Applier {
             for (uint32_t i = 0; i < patches.size(); ++i) {
                 std::string_view key = patches.key(i);
                 Value sub = patches.value(i);
-                if (std::find(removed.begin(), removed.end(), key) != removed.end())
+                if (std::find(removed.begin(), removed.end(), key) != removed.end() ||
+                    hash_removed(key))
                     misfit_error("key \"" + std::string(key) + "\" both patched and removed");
                 auto it = find_member(target, key);
                 if (it != target.members.end()) {
@@ -320,6 +381,23 @@ struct Applier {
             if (it == target.members.end())
                 misfit_error("key \"" + std::string(key) + "\" to remove is missing");
             target.members.erase(it);
+        }
+        if (!removed_hashes.empty()) {
+            std::vector<bool> matched(removed_hashes.size());
+            auto kept = std::remove_if(
+                target.members.begin(), target.members.end(), [&](const auto &m) {
+                    uint64_t k = key_hash(m.first);
+                    auto at = std::lower_bound(removed_hashes.begin(), removed_hashes.end(), k);
+                    if (at == removed_hashes.end() || *at != k)
+                        return false;
+                    matched[at - removed_hashes.begin()] = true;
+                    return true;
+                });
+            target.members.erase(kept, target.members.end());
+            for (size_t i = 0; i < matched.size(); ++i)
+                if (!matched[i])
+                    misfit_error("no key with hash " + key_hash_text(removed_hashes[i]) +
+                                 " to remove");
         }
         // each added key at its place (a few keys into a large object: no sort of it all)
         for (auto &m : added) {
@@ -410,7 +488,8 @@ Node array_patch(const Container &next, uint32_t base_size, const std::vector<ui
 }
 
 Node object_patch(std::vector<std::pair<std::string_view, Node>> patched,
-                  std::vector<std::string_view> removed) {
+                  std::vector<std::string_view> removed, std::vector<uint64_t> removed_hashes,
+                  Arena *arena) {
     Node d = Node::object();
     if (!patched.empty()) {
         Node o = Node::object();
@@ -426,6 +505,16 @@ Node object_patch(std::vector<std::pair<std::string_view, Node>> patched,
         for (std::string_view k : removed)
             x.elements.push_back(Node::of(string_value(k)));
         d.members.emplace_back("x", std::move(x));
+    }
+    if (!removed_hashes.empty()) {
+        std::sort(removed_hashes.begin(), removed_hashes.end());
+        Node h = Node::array();
+        for (uint64_t k : removed_hashes) {
+            arena->push_back(key_hash_text(k));
+            h.elements.push_back(Node::of(string_value(arena->back())));
+        }
+        d.members.emplace_back("h", std::move(h));
+        d.sort_members();
     }
     return d;
 }

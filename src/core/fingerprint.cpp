@@ -4,7 +4,9 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace sp::fingerprint {
 
@@ -18,13 +20,16 @@ namespace {
 // Version 2 ends with a checksum: a fingerprint damaged on disk (data checksums are off by
 // default) must read as no fingerprint, which makes the save a keyframe, rather than as
 // another state's, which would make it write a delta that does not restore. Version 3 keeps
-// members of large objects at any depth and a window of message hashes. An older version
-// reads as no fingerprint: the next save is a keyframe and finds its messages from the
-// previous snapshot itself. Version 4 records whether the snapshot's messages are stored by
-// reference (core/message_refs.hpp).
-constexpr char magic[4] = {'S', 'P', 'F', 4};
+// members of large objects at any depth and a window of message hashes. Version 4 records
+// whether the snapshot's messages are stored by reference (core/message_refs.hpp). Version 5
+// keys members by the hash of their key instead of the key, packs numbers as varints, and
+// keeps no hash of an object whose members it keeps: about 17 bytes a member instead of 17
+// plus the key, so that the session row holds it inline. An older version reads as no
+// fingerprint: the next save is a keyframe and finds its messages from the previous snapshot
+// itself.
+constexpr char magic[4] = {'S', 'P', 'F', 5};
 
-// Whether an object value gets its members' fingerprint.
+// Whether an object value gets its members' fingerprint (when its keys' hashes differ).
 bool keeps_members(const Value &v, int depth) {
     return v.length >= members_min_bytes && depth < max_member_depth;
 }
@@ -63,22 +68,68 @@ uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark,
     return full;
 }
 
+// An object's members in key_hash order: (hash, index in the object).
+struct HashedKey {
+    uint64_t hash;
+    uint32_t index;
+};
+using KeyOrder = std::vector<HashedKey>;
+
+// Fills *order; false when two keys have the same hash.
+bool order_by_key_hash(const Container &object, KeyOrder *order) {
+    order->resize(object.size());
+    for (uint32_t i = 0; i < object.size(); ++i)
+        (*order)[i] = {delta::key_hash(object.key(i)), i};
+    std::sort(order->begin(), order->end(), [](const HashedKey &a, const HashedKey &b) {
+        return a.hash < b.hash || (a.hash == b.hash && a.index < b.index);
+    });
+    for (size_t i = 1; i < order->size(); ++i)
+        if ((*order)[i].hash == (*order)[i - 1].hash)
+            return false;
+    return true;
+}
+
+bool has_duplicate_key_hashes(const std::vector<Member> &members) {
+    for (size_t i = 1; i < members.size(); ++i)
+        if (members[i].key_hash == members[i - 1].key_hash)
+            return true;
+    return false;
+}
+
 // ---------------------------------------------------------------- serialization
+//
+// magic, then varints (LEB128): keyframe_number, keyframe_bytes, deltas_since,
+// delta_bytes_since, messages length; the messages prefix hash (8 bytes); a varint window
+// size and the window's hashes (8 bytes each); the top-level members; an 8-byte checksum of
+// all before it. Members: a varint count, then for each the key hash (8 bytes), a varint
+// kind | count << 2 (count: array elements, else 0), the value hash (8 bytes, absent for
+// Kind::ObjectWithMembers) and, for Kind::ObjectWithMembers, its members. Key hashes
+// strictly ascend in each member list. Fixed-width numbers are little-endian.
 
 struct Writer {
     std::string out;
-    template <typename T> void put(T v) {
-        out.append(reinterpret_cast<const char *>(&v), sizeof v);
+    void fixed64(uint64_t v) {
+        char b[8];
+        for (int i = 0; i < 8; ++i)
+            b[i] = static_cast<char>(v >> (8 * i));
+        out.append(b, sizeof b);
+    }
+    void varint(uint64_t v) {
+        while (v >= 0x80) {
+            out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+            v >>= 7;
+        }
+        out.push_back(static_cast<char>(v));
     }
     void members(const std::vector<Member> &ms) {
-        put<uint32_t>(static_cast<uint32_t>(ms.size()));
+        varint(ms.size());
         for (const Member &m : ms) {
-            put<uint32_t>(static_cast<uint32_t>(m.key.size()));
-            out.append(m.key);
-            put<uint8_t>(static_cast<uint8_t>(m.kind));
-            put<uint64_t>(m.hash);
-            put<uint32_t>(m.count);
-            if (m.kind == Kind::ObjectWithMembers)
+            fixed64(m.key_hash);
+            varint(static_cast<uint64_t>(m.kind) |
+                   (m.kind == Kind::Array ? uint64_t{m.count} << 2 : 0));
+            if (m.kind != Kind::ObjectWithMembers)
+                fixed64(m.hash);
+            else
                 members(m.members);
         }
     }
@@ -87,33 +138,70 @@ struct Writer {
 struct Reader {
     std::string_view in;
     size_t at = 0;
-    template <typename T> bool get(T *v) {
-        if (in.size() - at < sizeof(T))
+    size_t left() const { return in.size() - at; }
+    bool fixed64(uint64_t *v) {
+        if (left() < 8)
             return false;
-        memcpy(v, in.data() + at, sizeof(T));
-        at += sizeof(T);
+        uint64_t r = 0;
+        for (int i = 0; i < 8; ++i)
+            r |= uint64_t{static_cast<unsigned char>(in[at + i])} << (8 * i);
+        at += 8;
+        *v = r;
+        return true;
+    }
+    // Only the shortest encoding of a number not above `max` reads.
+    bool varint(uint64_t *v, uint64_t max) {
+        uint64_t r = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (left() < 1)
+                return false;
+            uint64_t byte = static_cast<unsigned char>(in[at++]);
+            if (shift == 63 && byte > 1)
+                return false;
+            r |= (byte & 0x7f) << shift;
+            if (!(byte & 0x80)) {
+                if (byte == 0 && shift > 0)
+                    return false; // overlong
+                if (r > max)
+                    return false;
+                *v = r;
+                return true;
+            }
+        }
+        return false;
+    }
+    template <typename T> bool number(T *v) {
+        uint64_t r;
+        if (!varint(&r, std::numeric_limits<T>::max()))
+            return false;
+        *v = static_cast<T>(r);
         return true;
     }
     bool members(std::vector<Member> *ms, int depth) {
-        // A member takes at least its key's length, kind, hash and count: a count the bytes
-        // left cannot hold is refused before anything is allocated for it.
-        constexpr size_t min_member = sizeof(uint32_t) + 1 + sizeof(uint64_t) + sizeof(uint32_t);
-        uint32_t n;
-        if (depth > max_member_depth || !get(&n) || n > (in.size() - at) / min_member)
+        // A member takes at least its key hash and kind byte, and one more byte (a value
+        // hash, or a member count): a count the bytes left cannot hold is refused before
+        // anything is allocated for it.
+        constexpr size_t min_member = 8 + 1 + 1;
+        uint64_t n;
+        if (depth > max_member_depth || !varint(&n, left() / min_member))
             return false;
         ms->resize(n);
-        for (Member &m : *ms) {
-            uint32_t len;
-            uint8_t kind;
-            if (!get(&len) || in.size() - at < len)
+        for (size_t i = 0; i < ms->size(); ++i) {
+            Member &m = (*ms)[i];
+            uint64_t kind_count;
+            if (!fixed64(&m.key_hash) || (i > 0 && m.key_hash <= (*ms)[i - 1].key_hash) ||
+                !varint(&kind_count, (uint64_t{UINT32_MAX} << 2) | 3))
                 return false;
-            m.key.assign(in.data() + at, len);
-            at += len;
-            if (!get(&kind) || kind > 3 || !get(&m.hash) || !get(&m.count))
+            m.kind = static_cast<Kind>(kind_count & 3);
+            m.count = static_cast<uint32_t>(kind_count >> 2);
+            if (m.kind != Kind::Array && m.count != 0)
                 return false;
-            m.kind = static_cast<Kind>(kind);
-            if (m.kind == Kind::ObjectWithMembers && !members(&m.members, depth + 1))
+            if (m.kind == Kind::ObjectWithMembers) {
+                if (!members(&m.members, depth + 1))
+                    return false;
+            } else if (!fixed64(&m.hash)) {
                 return false;
+            }
         }
         return true;
     }
@@ -121,26 +209,29 @@ struct Reader {
 
 } // namespace
 
-std::vector<Member> members_of(const Container &object, int depth) {
+std::vector<Member> members_of(const Container &object, const KeyOrder &order, int depth) {
     std::vector<Member> out;
     out.reserve(object.size());
-    for (uint32_t i = 0; i < object.size(); ++i) {
-        Value v = object.value(i);
+    KeyOrder inner;
+    for (const HashedKey &k : order) {
+        Value v = object.value(k.index);
         Member m;
-        m.key.assign(object.key(i).data(), object.key(i).size());
-        m.hash = hash_value(v);
+        m.key_hash = k.hash;
         if (v.is_container()) {
             Container c(v, "XX001");
             if (c.is_array()) {
                 m.kind = Kind::Array;
                 m.count = c.size();
                 m.hash = hash_array(c, 0, nullptr);
-            } else if (keeps_members(v, depth + 1)) {
+            } else if (keeps_members(v, depth + 1) && order_by_key_hash(c, &inner)) {
                 m.kind = Kind::ObjectWithMembers;
-                m.members = members_of(c, depth + 1);
+                m.members = members_of(c, inner, depth + 1);
             } else {
                 m.kind = Kind::Object;
+                m.hash = hash_value(v);
             }
+        } else {
+            m.hash = hash_value(v);
         }
         out.push_back(std::move(m));
     }
@@ -148,24 +239,27 @@ std::vector<Member> members_of(const Container &object, int depth) {
 }
 
 std::vector<Member> members_of(const Container &root_object) {
-    return members_of(root_object, 1);
+    // Top-level keys with the same hash are all kept: such a fingerprint does not parse.
+    KeyOrder order;
+    order_by_key_hash(root_object, &order);
+    return members_of(root_object, order, 1);
 }
 
 std::string serialize(const Print &p) {
     Writer w;
     w.out.append(magic, sizeof magic);
-    w.put(p.keyframe_number);
-    w.put(p.keyframe_bytes);
-    w.put(p.deltas_since);
-    w.put(p.delta_bytes_since);
-    w.put<uint8_t>(p.messages_by_ref ? 1 : 0);
-    w.put(p.messages.length);
-    w.put(p.messages.prefix_hash);
-    w.put<uint32_t>(static_cast<uint32_t>(p.messages.window.size()));
+    w.varint(p.keyframe_number);
+    w.varint(p.keyframe_bytes);
+    w.varint(p.deltas_since);
+    w.varint(p.delta_bytes_since);
+    w.varint(p.messages_by_ref ? 1 : 0);
+    w.varint(p.messages.length);
+    w.fixed64(p.messages.prefix_hash);
+    w.varint(p.messages.window.size());
     for (uint64_t h : p.messages.window)
-        w.put(h);
+        w.fixed64(h);
     w.members(p.members);
-    w.put(checksum_of(w.out));
+    w.fixed64(checksum_of(w.out));
     return std::move(w.out);
 }
 
@@ -173,16 +267,8 @@ bool count_stored_bytes(std::string *serialized, bool keyframe, uint64_t bytes) 
     Print p;
     if (!parse(*serialized, &p))
         return false;
-    // the fields' places in serialize(): magic, keyframe_number, keyframe_bytes, deltas_since,
-    // delta_bytes_since
-    size_t at = sizeof magic + sizeof p.keyframe_number;
-    uint64_t *field = keyframe ? &p.keyframe_bytes : &p.delta_bytes_since;
-    if (!keyframe)
-        at += sizeof p.keyframe_bytes + sizeof p.deltas_since;
-    *field += bytes;
-    memcpy(&(*serialized)[at], field, sizeof *field);
-    Checksum sum = checksum_of(std::string_view(*serialized).substr(0, serialized->size() - sizeof sum));
-    memcpy(&(*serialized)[serialized->size() - sizeof sum], &sum, sizeof sum);
+    (keyframe ? p.keyframe_bytes : p.delta_bytes_since) += bytes;
+    *serialized = serialize(p); // varints: the fields' sizes may change
     return true;
 }
 
@@ -191,24 +277,23 @@ bool parse(std::string_view stored, Print *p) {
         memcmp(stored.data(), magic, sizeof magic) != 0)
         return false;
     std::string_view bytes = stored.substr(0, stored.size() - sizeof(Checksum));
+    Reader tail{stored, bytes.size()};
     Checksum expected;
-    memcpy(&expected, stored.data() + bytes.size(), sizeof expected);
-    if (checksum_of(bytes) != expected)
+    if (!tail.fixed64(&expected) || checksum_of(bytes) != expected)
         return false;
     Reader r{bytes};
     r.at = sizeof magic;
-    uint32_t window;
-    uint8_t by_ref;
-    if (!r.get(&p->keyframe_number) || !r.get(&p->keyframe_bytes) || !r.get(&p->deltas_since) ||
-        !r.get(&p->delta_bytes_since) || !r.get(&by_ref) || by_ref > 1 ||
-        !r.get(&p->messages.length) ||
-        !r.get(&p->messages.prefix_hash) || !r.get(&window) || window > p->messages.length ||
-        window > (bytes.size() - r.at) / sizeof(uint64_t))
+    uint64_t window, by_ref;
+    if (!r.number(&p->keyframe_number) || !r.number(&p->keyframe_bytes) ||
+        !r.number(&p->deltas_since) || !r.number(&p->delta_bytes_since) ||
+        !r.varint(&by_ref, 1) || !r.number(&p->messages.length) ||
+        !r.fixed64(&p->messages.prefix_hash) ||
+        !r.varint(&window, std::min<uint64_t>(p->messages.length, r.left() / 8)))
         return false;
     p->messages_by_ref = by_ref == 1;
     p->messages.window.resize(window);
     for (uint64_t &h : p->messages.window)
-        r.get(&h);
+        r.fixed64(&h);
     return r.members(&p->members, 1) && r.at == bytes.size();
 }
 
@@ -229,7 +314,9 @@ struct PrintDiffer {
     const MessagesMark *previous_messages = nullptr;
     StoredMessages stored; // see delta_from
 
-    bool over_budget() const { return floor > max_bytes; }
+    bool refused = false; // keys with the same hash: no delta (see delta_from)
+
+    bool over_budget() const { return refused || floor > max_bytes; }
 
     // Adds a member's patch, unless the delta is already known not to fit.
     template <typename MakePatch>
@@ -242,34 +329,41 @@ struct PrintDiffer {
             patched->emplace_back(key, make());
     }
 
-    // The patch of one object, and its members' fingerprint; depth 1 = the root object.
-    Node object(const std::vector<Member> &old, const Container &next, int depth,
-                std::vector<Member> *next_members) {
+    // The patch of one object ({} when unchanged), and its members' fingerprint; depth 1 =
+    // the root object. `order`: next's keys by hash, as order_by_key_hash gives them.
+    Node object(const std::vector<Member> &old, const Container &next, const KeyOrder &order,
+                int depth, std::vector<Member> *next_members) {
         std::vector<std::pair<std::string_view, Node>> patched;
-        std::vector<std::string_view> removed;
+        std::vector<uint64_t> removed;
+        std::vector<std::string_view> removed_keys; // by name: "messages" leaving the stored form
         next_members->clear();
         next_members->reserve(next.size());
-        size_t i = 0;
-        uint32_t j = 0;
-        while (i < old.size() || j < next.size()) {
-            int c = i >= old.size()    ? 1
-                    : j >= next.size() ? -1
-                                       : jsonb::compare_keys(old[i].key, next.key(j));
+        size_t i = 0, j = 0;
+        while (i < old.size() || j < order.size()) {
+            int c = i >= old.size()                 ? 1
+                    : j >= order.size()             ? -1
+                    : old[i].key_hash < order[j].hash ? -1
+                    : old[i].key_hash > order[j].hash ? 1
+                                                      : 0;
             if (c < 0) {
-                if (!(depth == 1 && stored.previous_by_ref && old[i].key == "messages"))
-                    removed.push_back(old[i].key);
+                if (!(depth == 1 && stored.previous_by_ref &&
+                      old[i].key_hash == delta::key_hash("messages"))) {
+                    // {"h": ["<16 hex digits>", ...]}: a JEntry and the digits each
+                    floor += 4 + 16;
+                    removed.push_back(old[i].key_hash);
+                }
                 ++i;
                 continue;
             }
-            std::string_view key = next.key(j);
-            Value v = next.value(j);
+            std::string_view key = next.key(order[j].index);
+            Value v = next.value(order[j].index);
             const Member *before = c == 0 ? &old[i] : nullptr;
             if (depth == 1 && key == "messages" && stored.next_by_ref) {
                 // the array is kept out of the stored form: only its fingerprint is
                 // needed, and a previous stored form that held it loses it
-                Member m = member(key, v, before, depth, nullptr);
+                Member m = member(key, order[j].hash, v, before, depth, nullptr);
                 if (before && !stored.previous_by_ref)
-                    removed.push_back(key);
+                    removed_keys.push_back(key);
                 next_members->push_back(std::move(m));
                 if (c == 0)
                     ++i;
@@ -278,7 +372,7 @@ struct PrintDiffer {
             }
             if (depth == 1 && key == "messages" && stored.previous_by_ref && before) {
                 // the previous stored form lacks the array: this one adds it whole
-                Member m = member(key, v, nullptr, depth, &patched);
+                Member m = member(key, order[j].hash, v, nullptr, depth, &patched);
                 messages_kept = UINT32_MAX;
                 uint64_t prefix = 0;
                 if (m.kind == Kind::Array && before->kind == Kind::Array &&
@@ -291,23 +385,24 @@ struct PrintDiffer {
                 ++j;
                 continue;
             }
-            next_members->push_back(member(key, v, before, depth, &patched));
+            next_members->push_back(member(key, order[j].hash, v, before, depth, &patched));
             if (c == 0)
                 ++i;
             ++j;
         }
         if (over_budget())
             return Node{};
-        return delta::object_patch(std::move(patched), std::move(removed));
+        return delta::object_patch(std::move(patched), std::move(removed_keys), std::move(removed),
+                                   &arena);
     }
 
     // One member's fingerprint; adds its patch to *patched when it changed.
-    Member member(std::string_view key, const Value &v, const Member *before, int depth,
-                  std::vector<std::pair<std::string_view, Node>> *patched) {
+    Member member(std::string_view key, uint64_t key_hash, const Value &v, const Member *before,
+                  int depth, std::vector<std::pair<std::string_view, Node>> *patched) {
         bool is_array = v.is_container() && Container(v, "XX001").is_array();
         bool is_object = v.is_container() && Container(v, "XX001").is_object();
         Member m;
-        m.key.assign(key.data(), key.size());
+        m.key_hash = key_hash;
         if (is_array) {
             Container c(v, "XX001");
             m.kind = Kind::Array;
@@ -349,24 +444,24 @@ struct PrintDiffer {
             patch(patched, key, wrapper_bytes + v.length, [&] { return delta::replace_with(v); });
             return m;
         }
-        m.hash = hash_value(v);
-        if (is_object && keeps_members(v, depth + 1)) {
+        KeyOrder order;
+        if (is_object && keeps_members(v, depth + 1) &&
+            order_by_key_hash(Container(v, "XX001"), &order)) {
             Container c(v, "XX001");
             m.kind = Kind::ObjectWithMembers;
-            if (before && before->kind == Kind::ObjectWithMembers && before->hash == m.hash) {
-                m.members = before->members;
-                return m;
-            }
             if (before && before->kind == Kind::ObjectWithMembers) {
-                Node sub = object(before->members, c, depth + 1, &m.members);
-                patch(patched, key, 0, [&] { return std::move(sub); });
+                // unchanged when every member is: the patch is then {}
+                Node sub = object(before->members, c, order, depth + 1, &m.members);
+                if (!sub.members.empty())
+                    patch(patched, key, 0, [&] { return std::move(sub); });
             } else {
-                m.members = members_of(c, depth + 1);
+                m.members = members_of(c, order, depth + 1);
                 patch(patched, key, wrapper_bytes + v.length,
                       [&] { return delta::replace_with(v); });
             }
             return m;
         }
+        m.hash = hash_value(v);
         m.kind = is_object ? Kind::Object : Kind::Scalar;
         if (!before || before->kind != m.kind || before->hash != m.hash)
             patch(patched, key, wrapper_bytes + v.length, [&] { return delta::replace_with(v); });
@@ -383,9 +478,13 @@ std::optional<Node> delta_from(const std::vector<Member> &previous, const Contai
     PrintDiffer differ{arena, max_bytes};
     differ.previous_messages = previous_messages;
     differ.stored = stored;
-    Node d = differ.object(previous, next_root, 1, next_members);
+    // Top-level keys with the same hash: a delta could not tell them apart (and
+    // next_members, all of them kept, makes a fingerprint that does not parse).
+    KeyOrder order;
+    differ.refused = !order_by_key_hash(next_root, &order) || has_duplicate_key_hashes(previous);
+    Node d = differ.object(previous, next_root, order, 1, next_members);
     if (messages_kept)
-        *messages_kept = differ.messages_kept;
+        *messages_kept = differ.refused ? UINT32_MAX : differ.messages_kept;
     if (differ.over_budget())
         return std::nullopt;
     return d;

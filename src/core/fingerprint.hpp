@@ -25,18 +25,25 @@ namespace sp::fingerprint {
 
 enum class Kind : uint8_t { Scalar = 0, Array = 1, Object = 2, ObjectWithMembers = 3 };
 
+// A member is known by its key's hash (delta::key_hash), not its key: a fingerprint stays
+// small enough for the session row to keep it inline. A key gone from an object is named in
+// the delta by that hash ("h").
 struct Member {
-    std::string key;
+    uint64_t key_hash = 0;
     Kind kind = Kind::Scalar;
-    uint64_t hash = 0;
+    uint64_t hash = 0;           // of the value; not kept for Kind::ObjectWithMembers (0),
+                                 // whose members say whether it changed
     uint32_t count = 0;          // array elements
-    std::vector<Member> members; // Kind::ObjectWithMembers, sorted by jsonb key order
+    std::vector<Member> members; // Kind::ObjectWithMembers, sorted by key_hash
 };
 
 // An object nested in the state gets its members' fingerprint (and is patched key by key)
 // when its jsonb takes at least this many bytes; a smaller one is replaced whole when it
 // changes, which costs about as much as its patch would. Nesting deeper than
-// max_member_depth levels is fingerprinted as a whole.
+// max_member_depth levels is fingerprinted as a whole, and so is an object two of whose keys
+// have the same key_hash. Two top-level keys with the same hash (as likely as a 64-bit
+// collision) leave the state without a usable fingerprint: its fingerprint does not parse,
+// and the next save is a keyframe.
 constexpr uint32_t members_min_bytes = 256;
 constexpr int max_member_depth = 64;
 
@@ -69,7 +76,7 @@ inline MessagesMark messages_mark(const jsonb::Value &root) {
     return messages::mark_of_state(root);
 }
 
-// The members' fingerprint of a state whose root is an object.
+// The members' fingerprint of a state whose root is an object, sorted by key_hash.
 std::vector<Member> members_of(const jsonb::Container &root_object);
 
 // The delta from the state `previous` describes to `next_root` (an object), built from the
@@ -77,7 +84,8 @@ std::vector<Member> members_of(const jsonb::Container &root_object);
 // unchanged cost nothing; an array whose old elements are a prefix costs its new elements;
 // objects with a members' fingerprint are patched key by key; anything else is replaced.
 // When the delta's encoding is known to exceed `max_bytes` (the values it copies and their
-// entries add up to more), no delta is built and the result is empty; *next_members is
+// entries add up to more), or when two of next_root's keys have the same key_hash (or two of
+// `previous`), no delta is built and the result is empty; *next_members is
 // complete either way. A save passes what the keyframe rule still allows, so a state that changed
 // everywhere costs its hashes, not a delta that is thrown away.
 // *messages_kept receives, when the previous state's top-level "messages" array is a prefix of
