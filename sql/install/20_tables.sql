@@ -51,6 +51,30 @@ ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint SET 
 COMMENT ON TABLE @extschema@.free_agent_sessions IS
     'One row per agent session; counters are maintained by session_persist''s functions';
 
+-- Every save rewrites the session row with the new latest_fingerprint (17 bytes a member of
+-- the state's large objects, 256 for the messages window: about 2.3 kB for a state whose memory
+-- has 110 such members). Past TOAST_TUPLE_THRESHOLD (about 2 kB) PostgreSQL would move it to
+-- TOAST, and every save would leave its old chunks there, dead until VACUUM (no read comes
+-- back to those pages to prune them). Kept in the row, the new version goes on the old one's
+-- page, and pruning reclaims the old one when the page is next read, without VACUUM. (The
+-- update is not HOT: a save moves updated_at, which is indexed. Pruning reclaims the old
+-- version's bytes all the same; a 4-byte line pointer stays until VACUUM.)
+--   toast_tuple_target: the largest row of which an old and a new version fit on one page
+--     ((block_size - 24 page header - 2 x 4 line pointers) / 2, rounded down to 8 bytes: 4080
+--     for 8 kB pages), so that the update can stay on its page; rows up to it are not
+--     touched by TOAST. A larger row could not stay on its page anyway, and TOAST takes the
+--     fingerprint (STORAGE EXTERNAL: uncompressed).
+--   fillfactor 50: an insert leaves half the page free (4096 bytes, at least one such row),
+--     and a read prunes a page whose free space is under the same amount
+--     (heap_page_prune_opt: max(block_size * (100 - fillfactor) / 100, block_size / 10)), so
+--     dead versions are reclaimed before a new one no longer fits.
+DO $$
+BEGIN
+    EXECUTE pg_catalog.format(
+        'ALTER TABLE @extschema@.free_agent_sessions SET (toast_tuple_target = %s, fillfactor = 50)',
+        (pg_catalog.current_setting('block_size')::integer - 24 - 2 * 4) / 2 / 8 * 8);
+END $$;
+
 -- a user's sessions, newest first (sessions_list)
 CREATE INDEX free_agent_sessions_user_updated_idx
     ON @extschema@.free_agent_sessions (user_id, updated_at DESC);

@@ -117,18 +117,39 @@ SELECT snapshot_number, regexp_replace(problem, '[0-9]{4}-[0-9 :.+-]*[0-9]', 'T'
   FROM verify_session('00000000-0000-0000-0000-0000000000d2');
 RESET datestyle;
 
--- A fingerprint damaged on disk (one byte of a key in it changed) reads as none, so the next
--- save is a keyframe; taken for another state's, it would give a delta that does not restore.
+-- A fingerprint damaged on disk (one byte in its middle changed, a member's key hash or value
+-- hash) reads as none, so the next save is a keyframe; taken for another state's, it would
+-- give a delta that does not restore.
 INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-0000000000d5', 'damaged fingerprint');
 SELECT kind FROM create_session_snapshot('00000000-0000-0000-0000-0000000000d5',
   jsonb_build_object('memory', jsonb_build_object('abc', 1, 'xyz', 2), 'notes', repeat('n', 2000)));
 UPDATE free_agent_sessions
-   SET latest_fingerprint = set_byte(latest_fingerprint, position('\x616263'::bytea IN latest_fingerprint) + 1, ascii('d'))
- WHERE id = '00000000-0000-0000-0000-0000000000d5';
+   SET latest_fingerprint = set_byte(latest_fingerprint, octet_length(latest_fingerprint) / 2,
+                                     get_byte(latest_fingerprint, octet_length(latest_fingerprint) / 2) # 4)
+ WHERE id = '00000000-0000-0000-0000-0000000000d5'
+RETURNING substring(latest_fingerprint FROM 1 FOR 4) AS still_version_5;
 SELECT kind FROM create_session_snapshot('00000000-0000-0000-0000-0000000000d5',
   jsonb_build_object('memory', jsonb_build_object('abc', 1, 'xyz', 3), 'notes', repeat('n', 2000)));
 SELECT get_latest_snapshot('00000000-0000-0000-0000-0000000000d5')->'memory' AS memory,
        (SELECT count(*) FROM verify_session('00000000-0000-0000-0000-0000000000d5')) AS problems;
+
+-- The session row keeps its fingerprint inline (20_tables.sql: toast_tuple_target): saves of a
+-- state whose memory has 140 members of its own (a fingerprint of about 2.4 kB, past the 2 kB
+-- where TOAST would take it) write nothing to the sessions' TOAST table.
+INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-0000000000d6', 'inline fingerprint');
+SELECT pg_relation_size(reltoastrelid) AS toast_before FROM pg_class
+ WHERE oid = 'free_agent_sessions'::regclass \gset
+SELECT count(*) AS saves, count(*) FILTER (WHERE s.kind = 'delta') AS deltas
+  FROM generate_series(1, 20) g,
+       LATERAL create_session_snapshot('00000000-0000-0000-0000-0000000000d6', jsonb_build_object(
+         'memory', (SELECT jsonb_object_agg('fact ' || k, 'value ' || k || CASE WHEN k = g THEN ' at turn ' || g ELSE '' END)
+                      FROM generate_series(1, 140) k),
+         'turn', g)) s;
+SELECT pg_relation_size(reltoastrelid) = :toast_before AS no_toast_written,
+       (SELECT octet_length(latest_fingerprint) BETWEEN 2100 AND 4000 FROM free_agent_sessions
+         WHERE id = '00000000-0000-0000-0000-0000000000d6') AS fingerprint_past_2_kb,
+       (SELECT count(*) FROM verify_session('00000000-0000-0000-0000-0000000000d6')) AS problems
+  FROM pg_class WHERE oid = 'free_agent_sessions'::regclass;
 
 DELETE FROM free_agent_sessions;
 

@@ -6,6 +6,7 @@
 
 using namespace sp;
 using sp::test::Builder;
+using sp::test::NarrowKeyHash;
 using sp::test::root;
 
 namespace {
@@ -142,4 +143,101 @@ TEST(DeltaCodec, DeltasAtTheNestingLimitApply) {
     } catch (const Error &e) {
         EXPECT_STREQ(e.sqlstate(), "54001");
     }
+}
+
+namespace {
+
+std::string hex_hash(const std::string &key) {
+    char text[17];
+    snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(delta::key_hash(key)));
+    return text;
+}
+
+} // namespace
+
+// "h" removes the members whose key hashes to H: a save names removed keys that way (its
+// fingerprint keeps key hashes, not keys). Other members, and "o" and "x" beside it, apply as
+// before.
+TEST(DeltaCodec, RemoveByKeyHash) {
+    Builder b;
+    std::string obj = jsonb::encode(
+        b.obj({{"a", b.num(1)}, {"gone", b.str("x")}, {"also gone", b.null()}, {"z", b.num(3)}}));
+    std::string d = jsonb::encode(
+        b.obj({{"h", b.arr({b.str(hex_hash("gone")), b.str(hex_hash("also gone"))})},
+               {"o", b.obj({{"a", b.obj({{"r", b.num(2)}})}, {"new", b.obj({{"r", b.num(4)}})}})},
+               {"x", b.arr({b.str("z")})}}));
+    EXPECT_EQ(apply_all(obj, {d}), jsonb::encode(b.obj({{"a", b.num(2)}, {"new", b.num(4)}})));
+    // in a nested object, through a chain
+    std::string nested = jsonb::encode(b.obj({{"m", b.obj({{"k1", b.num(1)}, {"k2", b.num(2)}})}}));
+    std::string d1 = jsonb::encode(
+        b.obj({{"o", b.obj({{"m", b.obj({{"h", b.arr({b.str(hex_hash("k1"))})}})}})}}));
+    std::string d2 = jsonb::encode(
+        b.obj({{"o", b.obj({{"m", b.obj({{"h", b.arr({b.str(hex_hash("k2"))})}})}})}}));
+    EXPECT_EQ(apply_all(nested, {d1}), jsonb::encode(b.obj({{"m", b.obj({{"k2", b.num(2)}})}})));
+    EXPECT_EQ(apply_all(nested, {d1, d2}), jsonb::encode(b.obj({{"m", b.obj({})}})));
+}
+
+TEST(DeltaCodec, RemoveByKeyHashRefusesWhatDoesNotFit) {
+    Builder b;
+    std::string obj = jsonb::encode(b.obj({{"a", b.num(1)}, {"b", b.num(2)}}));
+    std::string arr = jsonb::encode(b.arr({b.num(1)}));
+    auto h = [&](std::vector<jsonb::Node> hashes) {
+        return jsonb::encode(b.obj({{"h", b.arr(std::move(hashes))}}));
+    };
+    std::string upper = hex_hash("a");
+    for (char &c : upper)
+        c = static_cast<char>(toupper(c));
+    const std::vector<std::string> refused = {
+        h({b.str(hex_hash("missing"))}),              // no such key
+        h({b.str(hex_hash("a")), b.str(hex_hash("a"))}), // the second finds nothing left
+        h({b.str(hex_hash("a").substr(1))}),          // 15 digits
+        h({b.str(hex_hash("a") + "0")}),              // 17 digits
+        h({b.str("a")}),                              // a key, not a hash
+        h({b.num(1)}),                                // not a string
+        jsonb::encode(b.obj({{"h", b.str(hex_hash("a"))}})), // not an array
+        // patched and removed at once
+        jsonb::encode(b.obj({{"h", b.arr({b.str(hex_hash("a"))})},
+                             {"o", b.obj({{"a", b.obj({{"r", b.num(5)}})}})}})),
+        // an object operation and an array one
+        jsonb::encode(b.obj({{"h", b.arr({b.str(hex_hash("a"))})}, {"n", b.num(0)}})),
+    };
+    if (upper != hex_hash("a")) { // lowercase only: one text per hash
+        EXPECT_THROW(apply_all(obj, {h({b.str(upper)})}), Error);
+    }
+    for (size_t i = 0; i < refused.size(); ++i) {
+        try {
+            apply_all(obj, {refused[i]});
+            ADD_FAILURE() << "delta " << i << " applied";
+        } catch (const Error &e) {
+            EXPECT_STREQ(e.sqlstate(), "22023") << "delta " << i;
+        }
+    }
+    EXPECT_THROW(apply_all(arr, {h({b.str(hex_hash("a"))})}), Error);
+    EXPECT_EQ(apply_all(obj, {h({b.str(hex_hash("b"))})}), jsonb::encode(b.obj({{"a", b.num(1)}})));
+}
+
+// When keys collide (a narrowed hash here; 64-bit hashes in use), "h" removes every member
+// whose key hashes to H.
+TEST(DeltaCodec, RemoveByKeyHashTakesEveryCollidingKey) {
+    NarrowKeyHash narrow(0x1);
+    std::vector<std::string> zero, one;
+    for (int i = 0; zero.size() < 2 || one.empty(); ++i) {
+        std::string k = "key" + std::to_string(i);
+        (delta::key_hash(k) == 0 ? zero : one).push_back(k);
+    }
+    Builder b;
+    std::string obj = jsonb::encode(
+        b.obj({{zero[0], b.num(1)}, {zero[1], b.num(2)}, {one[0], b.num(3)}}));
+    std::string d = jsonb::encode(b.obj({{"h", b.arr({b.str(std::string(16, '0'))})}}));
+    EXPECT_EQ(apply_all(obj, {d}), jsonb::encode(b.obj({{one[0], b.num(3)}})));
+}
+
+// Deltas written before "h" existed (jsonb_delta's and a save's) still apply: the object
+// operations "o" and "x" are unchanged.
+TEST(DeltaCodec, DeltasWithoutKeyHashesStillApply) {
+    Builder b;
+    std::string obj = jsonb::encode(b.obj({{"a", b.num(1)}, {"b", b.num(2)}}));
+    std::string d = jsonb::encode(
+        b.obj({{"o", b.obj({{"c", b.obj({{"r", b.num(3)}})}})}, {"x", b.arr({b.str("a")})}}));
+    EXPECT_EQ(apply_all(obj, {d}), jsonb::encode(b.obj({{"b", b.num(2)}, {"c", b.num(3)}})));
 }

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdio>
+
 using namespace sp;
 using sp::test::Builder;
 using sp::test::root;
@@ -237,4 +243,192 @@ TEST(Fingerprint, AMessageChangedInPlaceIsPatchedNotReplaced) {
         else
             EXPECT_GT(encoded.size(), 20000u) << "changed before the window: replaced";
     }
+}
+
+namespace {
+
+// deep_state with the facts in `gone` left out and, for each, "added<k>" in their place.
+std::string deep_state_without(Builder &b, int depth, const std::vector<int> &gone) {
+    std::vector<std::pair<std::string, jsonb::Node>> facts;
+    for (int k = 0; k < 100; ++k) {
+        bool is_gone = std::find(gone.begin(), gone.end(), k) != gone.end();
+        facts.emplace_back((is_gone ? "added" : "fact") + std::to_string(k),
+                           b.str("fixed " + std::string(50, 'x')));
+    }
+    jsonb::Node node = b.obj(std::move(facts));
+    for (int level = depth - 1; level > 1; --level)
+        node = b.obj({{"level" + std::to_string(level), std::move(node)},
+                      {"note", b.str("level " + std::to_string(level))}});
+    return jsonb::encode(b.obj({{"memory", std::move(node)}, {"turn", b.num(1)}}));
+}
+
+std::string apply_one(const std::string &base, const std::string &d) {
+    std::vector<jsonb::Value> chain{root(d)};
+    return jsonb::encode(delta::apply(root(base), chain, "XX001", nullptr));
+}
+
+std::string hex_hash(const std::string &key) {
+    char text[17];
+    snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(delta::key_hash(key)));
+    return text;
+}
+
+} // namespace
+
+// The fingerprint keeps key hashes, not keys: a key gone from an object deep in the state is
+// named in the delta by its hash ("h"), the delta does not carry the object around it, and it
+// restores byte for byte, through the fingerprint as a save stores it.
+TEST(Fingerprint, KeysRemovedAtDepthAreRemovedByHash) {
+    for (int depth : {1 + 1, 3, 5, 8}) {
+        Builder b;
+        std::string before = deep_state(b, depth, 1, 0);
+        std::string after = deep_state_without(b, depth, {7, 42});
+        fingerprint::Print print;
+        print.members = fingerprint::members_of(root_container(before));
+        fingerprint::Print stored;
+        ASSERT_TRUE(fingerprint::parse(fingerprint::serialize(print), &stored));
+        delta::Arena arena;
+        std::vector<fingerprint::Member> next;
+        std::optional<jsonb::Node> d = fingerprint::delta_from(
+            stored.members, root_container(after), &next, arena, UINT64_MAX);
+        ASSERT_TRUE(d.has_value());
+        std::string encoded = jsonb::encode(*d);
+        EXPECT_EQ(apply_one(before, encoded), after) << "depth " << depth;
+        EXPECT_NE(encoded.find(hex_hash("fact7")), std::string::npos) << "depth " << depth;
+        EXPECT_NE(encoded.find(hex_hash("fact42")), std::string::npos) << "depth " << depth;
+        EXPECT_EQ(encoded.find("fact7"), std::string::npos) << "depth " << depth;
+        // two added facts, two hashes, the keys on the way down
+        EXPECT_LT(encoded.size(), 250u + 40u * depth) << "depth " << depth;
+        // the fingerprint it returns is the new state's own, and the next save chains on it
+        fingerprint::Print next_print, own;
+        next_print.members = next;
+        own.members = fingerprint::members_of(root_container(after));
+        EXPECT_EQ(fingerprint::serialize(next_print), fingerprint::serialize(own));
+        std::string back = deep_state(b, depth, 1, 0);
+        delta::Arena arena2;
+        std::vector<fingerprint::Member> again;
+        std::optional<jsonb::Node> d2 =
+            fingerprint::delta_from(next, root_container(back), &again, arena2, UINT64_MAX);
+        ASSERT_TRUE(d2.has_value());
+        std::string encoded2 = jsonb::encode(*d2);
+        std::vector<jsonb::Value> chain{root(encoded), root(encoded2)};
+        EXPECT_EQ(jsonb::encode(delta::apply(root(before), chain, "XX001", nullptr)), back);
+    }
+}
+
+// Members are sorted by key hash; a fingerprint stores about 17 bytes a member, not the keys.
+TEST(Fingerprint, MembersAreKeptByKeyHashWithoutTheKeys) {
+    Builder b;
+    std::vector<std::pair<std::string, jsonb::Node>> facts;
+    for (int k = 0; k < 100; ++k)
+        facts.emplace_back("a rather long key for fact number " + std::to_string(k), b.num(k));
+    std::string s = jsonb::encode(b.obj({{"memory", b.obj(std::move(facts))}}));
+    fingerprint::Print p;
+    p.members = fingerprint::members_of(root_container(s));
+    ASSERT_EQ(p.members.size(), 1u);
+    ASSERT_EQ(p.members[0].kind, fingerprint::Kind::ObjectWithMembers);
+    const std::vector<fingerprint::Member> &ms = p.members[0].members;
+    ASSERT_EQ(ms.size(), 100u);
+    for (size_t i = 1; i < ms.size(); ++i)
+        EXPECT_LT(ms[i - 1].key_hash, ms[i].key_hash);
+    EXPECT_EQ(ms.front().key_hash, std::min_element(ms.begin(), ms.end(), [](auto &x, auto &y) {
+                                       return x.key_hash < y.key_hash;
+                                   })->key_hash);
+    std::string bytes = fingerprint::serialize(p);
+    EXPECT_LE(bytes.size(), 100u * 17 + 60u);
+    EXPECT_EQ(bytes.find("fact number"), std::string::npos);
+}
+
+// When two keys of a large nested object have the same hash (a narrowed hash here), that
+// object is fingerprinted whole: a change in it replaces it, and the delta restores. When
+// two top-level keys do, no delta is made and the fingerprint does not parse (the next save
+// is a keyframe too).
+TEST(Fingerprint, CollidingKeysFingerprintTheirObjectWhole) {
+    sp::test::NarrowKeyHash narrow(0xff);
+    Builder b;
+    auto state = [&](int turn) {
+        std::vector<std::pair<std::string, jsonb::Node>> facts;
+        for (int k = 0; k < 100; ++k) // 100 keys in 256 hashes: some collide
+            facts.emplace_back("fact" + std::to_string(k),
+                               b.str((k == 5 ? "turn " + std::to_string(turn) : "fixed ") +
+                                     std::string(50, 'x')));
+        return jsonb::encode(b.obj({{"memory", b.obj(std::move(facts))}, {"turn", b.num(turn)}}));
+    };
+    std::string before = state(1), after = state(2);
+    ASSERT_NE(delta::key_hash("memory"), delta::key_hash("turn"));
+    std::vector<fingerprint::Member> print = fingerprint::members_of(root_container(before));
+    ASSERT_EQ(print.size(), 2u);
+    const fingerprint::Member &memory =
+        print[0].key_hash == delta::key_hash("memory") ? print[0] : print[1];
+    EXPECT_EQ(memory.kind, fingerprint::Kind::Object);
+    EXPECT_TRUE(memory.members.empty());
+    fingerprint::Print p;
+    p.members = print;
+    fingerprint::Print back;
+    ASSERT_TRUE(fingerprint::parse(fingerprint::serialize(p), &back));
+    std::string d = delta_between(before, after);
+    EXPECT_EQ(apply_one(before, d), after);
+    EXPECT_GT(d.size(), 6000u) << "the memory object replaced whole";
+
+    // top-level keys that collide
+    std::string a, z;
+    for (int i = 0; a.empty() || z.empty(); ++i) {
+        std::string k = "top" + std::to_string(i);
+        if (a.empty())
+            a = k;
+        else if (delta::key_hash(k) == delta::key_hash(a))
+            z = k;
+    }
+    std::string colliding_before = jsonb::encode(b.obj({{a, b.num(1)}, {"other", b.num(2)}}));
+    std::string colliding = jsonb::encode(b.obj({{a, b.num(1)}, {z, b.num(2)}}));
+    fingerprint::Print top;
+    top.members = fingerprint::members_of(root_container(colliding));
+    EXPECT_EQ(top.members.size(), 2u);
+    EXPECT_FALSE(fingerprint::parse(fingerprint::serialize(top), &back));
+    delta::Arena arena;
+    std::vector<fingerprint::Member> next;
+    uint32_t kept = 0;
+    EXPECT_FALSE(fingerprint::delta_from(fingerprint::members_of(root_container(colliding_before)),
+                                         root_container(colliding), &next, arena, UINT64_MAX,
+                                         &kept)
+                     .has_value());
+    EXPECT_EQ(kept, UINT32_MAX);
+    fingerprint::Print next_print;
+    next_print.members = next;
+    EXPECT_EQ(fingerprint::serialize(next_print), fingerprint::serialize(top));
+    // and from a print with colliding keys (never stored: it does not parse)
+    EXPECT_FALSE(fingerprint::delta_from(top.members, root_container(colliding_before), &next,
+                                         arena, UINT64_MAX)
+                     .has_value());
+}
+
+// A fingerprint of an earlier version (here version 3, members keyed by their keys, with a
+// valid checksum) reads as no fingerprint: the save that finds it writes a keyframe.
+TEST(Fingerprint, AnOlderVersionReadsAsNone) {
+    std::string v3("SPF\x03", 4);
+    auto put = [&](auto v) { v3.append(reinterpret_cast<const char *>(&v), sizeof v); };
+    put(uint32_t{1});  // keyframe_number
+    put(uint64_t{900}); // keyframe_bytes
+    put(uint32_t{0});  // deltas_since
+    put(uint64_t{0});  // delta_bytes_since
+    put(uint32_t{0});  // messages length
+    put(uint64_t{0});  // prefix hash
+    put(uint32_t{0});  // window
+    put(uint32_t{1});  // one member
+    put(uint32_t{4});
+    v3 += "turn";
+    put(uint8_t{0});
+    put(uint64_t{12345});
+    put(uint32_t{0});
+    put(uint64_t{XXH3_64bits(v3.data(), v3.size())});
+    fingerprint::Print p;
+    EXPECT_FALSE(fingerprint::parse(v3, &p));
+    // the same bookkeeping in this version does parse
+    fingerprint::Print now;
+    now.keyframe_number = 1;
+    now.keyframe_bytes = 900;
+    Builder b;
+    now.members = fingerprint::members_of(root_container(jsonb::encode(b.obj({{"turn", b.num(1)}}))));
+    ASSERT_TRUE(fingerprint::parse(fingerprint::serialize(now), &p));
+    EXPECT_EQ(p.keyframe_bytes, 900u);
 }

@@ -1,6 +1,7 @@
 // Builds jsonb documents in tests, without PostgreSQL, using the core's own encoder.
 #pragma once
 
+#include "core/delta_codec.hpp"
 #include "core/json_tree.hpp"
 #include "core/jsonb_format.hpp"
 
@@ -93,5 +94,13 @@ inline Value root(const std::string &doc) {
 inline jsonb::Container root_container(const std::string &doc) {
     return jsonb::Container(doc.data() + 4, static_cast<uint32_t>(doc.size() - 4), "XX001");
 }
+
+// Narrows delta::key_hash for the life of the object, so that keys collide.
+struct NarrowKeyHash {
+    explicit NarrowKeyHash(uint64_t mask) { delta::testing::key_hash_mask = mask; }
+    ~NarrowKeyHash() { delta::testing::key_hash_mask = UINT64_MAX; }
+    NarrowKeyHash(const NarrowKeyHash &) = delete;
+    NarrowKeyHash &operator=(const NarrowKeyHash &) = delete;
+};
 
 } // namespace sp::test
