@@ -7,6 +7,7 @@
 #include "fuzz_common.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 using namespace sp;
@@ -80,18 +81,27 @@ bool key_less(const std::pair<std::string, J> &a, const std::pair<std::string, J
     return a.first < b.first; // std::string compares bytes as unsigned char
 }
 
-// README: {} unchanged; {"r": V} replaced; {"o": {k: D}, "x": [k...]} object members patched
-// (added when missing and D is exactly {"r": V}) and removed; {"n": N, "p": {i: D}, "a": [V]}
-// keep N elements, patch element i < N, append. Anything else does not fit.
+// The text "h" names a key hash by: 16 lowercase hex digits.
+std::string hash_text(uint64_t h) {
+    char text[17];
+    snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+    return text;
+}
+
+// README: {} unchanged; {"r": V} replaced; {"o": {k: D}, "x": [k...], "h": [H...]} object
+// members patched (added when missing and D is exactly {"r": V}), removed, and removed when
+// their key hashes to H (each H one at least, after "x"; none of them patched);
+// {"n": N, "p": {i: D}, "a": [V]} keep N elements, patch element i < N, append. Anything else
+// does not fit.
 void model_apply(J &target, const J &d, int depth) {
     if (!d.is_object())
         throw Misfit{};
-    static const char *const ops[] = {"r", "o", "x", "n", "p", "a"};
+    static const char *const ops[] = {"r", "o", "x", "h", "n", "p", "a"};
     for (const auto &m : d.members)
         if (std::none_of(std::begin(ops), std::end(ops),
                          [&](const char *op) { return m.first == op; }))
             throw Misfit{};
-    const J *r = d.member("r"), *o = d.member("o"), *x = d.member("x");
+    const J *r = d.member("r"), *o = d.member("o"), *x = d.member("x"), *h = d.member("h");
     const J *n = d.member("n"), *p = d.member("p"), *a = d.member("a");
     if (r) {
         if (d.members.size() != 1)
@@ -99,11 +109,11 @@ void model_apply(J &target, const J &d, int depth) {
         target = *r;
         return;
     }
-    if ((o || x) && (n || p || a))
+    if ((o || x || h) && (n || p || a))
         throw Misfit{};
-    if ((o || x || n || p || a) && depth > 1000) // the codec's limit (54001)
+    if ((o || x || h || n || p || a) && depth > 1000) // the codec's limit (54001)
         throw Misfit{};
-    if (o || x) {
+    if (o || x || h) {
         if (!target.is_object())
             throw Misfit{};
         std::vector<std::string> removed;
@@ -116,6 +126,23 @@ void model_apply(J &target, const J &d, int depth) {
                 removed.push_back(k.bytes);
             }
         }
+        std::vector<std::string> removed_hashes;
+        if (h) {
+            if (!h->is_array())
+                throw Misfit{};
+            for (const J &t : h->elements) {
+                if (t.type != Type::String || t.bytes.size() != 16 ||
+                    !std::all_of(t.bytes.begin(), t.bytes.end(), [](char ch) {
+                        return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+                    }))
+                    throw Misfit{};
+                removed_hashes.push_back(t.bytes);
+            }
+        }
+        auto hash_removed = [&](const std::string &key) {
+            return std::find(removed_hashes.begin(), removed_hashes.end(),
+                             hash_text(delta::key_hash(key))) != removed_hashes.end();
+        };
         J result = target;
         if (o) {
             if (!o->is_object())
@@ -123,7 +150,8 @@ void model_apply(J &target, const J &d, int depth) {
             for (const auto &patch : o->members) {
                 const std::string &key = patch.first;
                 const J &sub = patch.second;
-                if (std::find(removed.begin(), removed.end(), key) != removed.end())
+                if (std::find(removed.begin(), removed.end(), key) != removed.end() ||
+                    hash_removed(key))
                     throw Misfit{};
                 auto it = std::find_if(result.members.begin(), result.members.end(),
                                        [&](const auto &m) { return m.first == key; });
@@ -142,6 +170,15 @@ void model_apply(J &target, const J &d, int depth) {
             if (it == result.members.end())
                 throw Misfit{};
             result.members.erase(it);
+        }
+        for (const std::string &text : removed_hashes) {
+            auto gone = std::remove_if(result.members.begin(), result.members.end(),
+                                       [&](const auto &m) {
+                                           return hash_text(delta::key_hash(m.first)) == text;
+                                       });
+            if (gone == result.members.end())
+                throw Misfit{};
+            result.members.erase(gone, result.members.end());
         }
         std::sort(result.members.begin(), result.members.end(), key_less);
         target = std::move(result);
@@ -274,6 +311,31 @@ class DeltaGen {
                                                       : gen_.scalar());
             }
             d.members.emplace_back("x", gen_.pick(10) ? std::move(x) : gen_.value(1));
+        }
+        if (gen_.pick(3) == 0) { // removals by key hash: mostly of the target's keys
+            Node h = Node::array();
+            for (int i = gen_.pick(4); i > 0; --i) {
+                std::string text;
+                switch (gen_.pick(6)) {
+                case 0:
+                    text = hash_text(delta::key_hash(gen_.key(i)));
+                    break;
+                case 1:
+                    text = hash_text(gen_.in().ConsumeIntegral<uint64_t>());
+                    break;
+                case 2: // not quite a hash
+                    text = gen_.pick(2) ? hash_text(gen_.in().ConsumeIntegral<uint64_t>()).substr(1)
+                                        : "ABCDEF0123456789";
+                    break;
+                default:
+                    text = keys > 0 ? hash_text(delta::key_hash(
+                                          Container(*target, "XX001").key(gen_.pick(keys))))
+                                    : hash_text(delta::key_hash(gen_.key(i)));
+                }
+                h.elements.push_back(gen_.pick(8) ? Gen::leaf(Type::String, gen_.keep(text))
+                                                  : gen_.scalar());
+            }
+            d.members.emplace_back("h", gen_.pick(10) ? std::move(h) : gen_.value(1));
         }
         Gen::settle(d);
         return d;
