@@ -140,11 +140,24 @@ INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-0000
 SELECT pg_relation_size(reltoastrelid) AS toast_before FROM pg_class
  WHERE oid = 'free_agent_sessions'::regclass \gset
 SELECT count(*) AS saves, count(*) FILTER (WHERE s.kind = 'delta') AS deltas
-  FROM generate_series(1, 20) g,
+  FROM generate_series(1, 10) g,
        LATERAL create_session_snapshot('00000000-0000-0000-0000-0000000000d6', jsonb_build_object(
          'memory', (SELECT jsonb_object_agg('fact ' || k, 'value ' || k || CASE WHEN k = g THEN ' at turn ' || g ELSE '' END)
                       FROM generate_series(1, 140) k),
          'turn', g)) s;
+-- A key gone from the memory object: the delta names it by its key hash ("h"), and the chain
+-- restores the state without it.
+SELECT kind FROM create_session_snapshot('00000000-0000-0000-0000-0000000000d6', jsonb_build_object(
+         'memory', (SELECT jsonb_object_agg('fact ' || k, 'value ' || k) FROM generate_series(1, 140) k
+                     WHERE k <> 7),
+         'turn', 11));
+SELECT delta->'o'->'memory'->'h' AS removed_by_hash, delta::text LIKE '%fact 7"%' AS names_the_key
+  FROM session_snapshot_chain
+ WHERE session_id = '00000000-0000-0000-0000-0000000000d6' AND snapshot_number = 11;
+SELECT get_latest_snapshot('00000000-0000-0000-0000-0000000000d6') = jsonb_build_object(
+         'memory', (SELECT jsonb_object_agg('fact ' || k, 'value ' || k) FROM generate_series(1, 140) k
+                     WHERE k <> 7),
+         'turn', 11) AS restores;
 SELECT pg_relation_size(reltoastrelid) = :toast_before AS no_toast_written,
        (SELECT octet_length(latest_fingerprint) BETWEEN 2100 AND 4000 FROM free_agent_sessions
          WHERE id = '00000000-0000-0000-0000-0000000000d6') AS fingerprint_past_2_kb,
