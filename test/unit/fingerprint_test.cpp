@@ -432,3 +432,33 @@ TEST(Fingerprint, AnOlderVersionReadsAsNone) {
     ASSERT_TRUE(fingerprint::parse(fingerprint::serialize(now), &p));
     EXPECT_EQ(p.keyframe_bytes, 900u);
 }
+
+// A save adds the bytes of its message references to the bookkeeping after serializing: the
+// varint fields may grow a byte, and the fingerprint still parses, with only that field moved.
+TEST(Fingerprint, CountStoredBytesRewritesTheField) {
+    Builder b;
+    std::string s = agent_state(b, 5, 1);
+    fingerprint::Print p;
+    p.keyframe_number = 3;
+    p.keyframe_bytes = 100; // one varint byte; 100 + 200 takes two
+    p.deltas_since = 2;
+    p.delta_bytes_since = 120;
+    p.messages_by_ref = true;
+    p.messages = fingerprint::messages_mark(root(s));
+    p.members = fingerprint::members_of(root_container(s));
+    std::string bytes = fingerprint::serialize(p);
+    ASSERT_TRUE(fingerprint::count_stored_bytes(&bytes, true, 200));
+    ASSERT_TRUE(fingerprint::count_stored_bytes(&bytes, false, 1u << 20));
+    fingerprint::Print back;
+    ASSERT_TRUE(fingerprint::parse(bytes, &back));
+    EXPECT_EQ(back.keyframe_bytes, 300u);
+    EXPECT_EQ(back.delta_bytes_since, 120u + (1u << 20));
+    EXPECT_EQ(back.keyframe_number, 3u);
+    EXPECT_EQ(back.deltas_since, 2u);
+    EXPECT_TRUE(back.messages_by_ref);
+    p.keyframe_bytes = 300;
+    p.delta_bytes_since = 120u + (1u << 20);
+    EXPECT_EQ(bytes, fingerprint::serialize(p));
+    std::string garbage = "not a fingerprint";
+    EXPECT_FALSE(fingerprint::count_stored_bytes(&garbage, true, 1));
+}
