@@ -136,8 +136,9 @@ void count_message_refs(StoragePlan *plan, Datum message_refs) {
     bytea *print = reinterpret_cast<bytea *>(DatumGetPointer(plan->fingerprint));
     cpp_call([&] {
         std::string serialized(VARDATA(print), VARSIZE(print) - VARHDRSZ);
+        // a new bytea: the fingerprint's varints may take another byte
         if (!plan->keyframe && fingerprint::count_stored_bytes(&serialized, false, bytes))
-            memcpy(VARDATA(print), serialized.data(), serialized.size());
+            plan->fingerprint = to_bytea(serialized);
     });
 }
 
