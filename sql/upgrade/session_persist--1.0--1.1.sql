@@ -379,6 +379,7 @@ BEGIN
       FROM per_user u
       LEFT JOIN sizes z ON z.user_id = u.user_id
      ORDER BY u.user_id;
+END $$;
 
 -- The session row keeps its fingerprint inline (fingerprint format 5).
 -- Every save rewrites the session row with the new latest_fingerprint (17 bytes a member of
