@@ -289,13 +289,8 @@ bytea *whole_refs_of(Datum session_id, int32 number) {
     if (rows == 0 || !refs[rows - 1])
         return nullptr;
     return cpp_call([&] {
-        std::vector<message_refs::RowRefs> chain(rows);
-        for (uint64 i = 0; i < rows; ++i)
-            if (refs[i])
-                chain[i] = {true, {VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])},
-                            static_cast<uint64_t>(sizes[i])};
         std::vector<message_refs::Ref> list;
-        if (message_refs::fold_chain(chain, &list) != message_refs::Folded::List)
+        if (fold_chain_refs(refs, sizes, rows, &list) != message_refs::Folded::List)
             throw Error(sqlstate::data_corrupted,
                         "the message references of the session's chain do not fit together",
                         {}, "Run verify_session() on the session.");

@@ -63,13 +63,8 @@ bool fold_refs(Datum session_id, int32 number, bytea **refs, const int64 *sizes,
     if (!refs[rows - 1])
         return false;
     cpp_call([&] {
-        std::vector<message_refs::RowRefs> chain(rows);
-        for (uint64 i = 0; i < rows; ++i)
-            if (refs[i])
-                chain[i] = {true, {VARDATA_ANY(refs[i]), VARSIZE_ANY_EXHDR(refs[i])},
-                            static_cast<uint64_t>(sizes[i])};
         std::vector<message_refs::Ref> list;
-        if (message_refs::fold_chain(chain, &list) != message_refs::Folded::List)
+        if (fold_chain_refs(refs, sizes, rows, &list) != message_refs::Folded::List)
             throw Error(sqlstate::data_corrupted,
                         pg_call([&] {
                             return psprintf("snapshot %d of session %s does not verify", number,
