@@ -43,36 +43,37 @@ CREATE TABLE @extschema@.free_agent_sessions (
     -- leaves the session more than a quarter (at least 5) over keep_snapshots prunes it back;
     -- keep_for is applied by cleanup_all_snapshots() (added in 1.1, hence last)
     keep_snapshots          integer,
-    keep_for                interval
+    keep_for                interval,
+    -- the latest fingerprint's patch against latest_fingerprint, its base (see below; added
+    -- in 1.1, hence last)
+    latest_fingerprint_patch bytea
 );
--- Hashes do not compress: without this, every save had TOAST try (pglz) on the fingerprint,
--- a quarter of a small save's instructions (bench/lib/profile-save).
+-- Every save rewrites the session row. What a save must compare the next state with is its
+-- fingerprint (17 bytes a member of the state's large objects, 256 for the messages window:
+-- about 2.3 kB for a state whose memory has 110 such members), so it is kept in two parts
+-- (src/core/fingerprint.hpp): the base, written again only when the patch outgrows a quarter
+-- of it, and the patch, the members that changed since and the bookkeeping, rewritten at
+-- every save. An old row version stays on its page until no running transaction can see it
+-- (the update is not HOT: updated_at is indexed), and while a page still holds it the next
+-- version needs room elsewhere: the smaller the row, the more versions a page takes before a
+-- save has to move the row to another page (and leave the old one empty until VACUUM).
+--   latest_fingerprint: STORAGE EXTERNAL (hashes do not compress: TOAST would try pglz at every
+--     save); toast_tuple_target 1024 (an eighth of the page): a base that makes the row larger
+--     goes to TOAST, where a save that keeps it writes nothing (the row keeps its pointer).
+--   latest_fingerprint_patch: STORAGE PLAIN, in the row, never compressed (at most about
+--     1.3 kB: fingerprint.hpp, storage_plan.cpp).
+--   fillfactor 50: an insert leaves half the page free for the row's next versions, and a read
+--     prunes a page whose free space is under the same amount (heap_page_prune_opt:
+--     max(block_size * (100 - fillfactor) / 100, block_size / 10)).
 ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint_patch SET STORAGE PLAIN;
 COMMENT ON TABLE @extschema@.free_agent_sessions IS
     'One row per agent session; counters are maintained by session_persist''s functions';
-
--- Every save rewrites the session row with the new latest_fingerprint (17 bytes a member of
--- the state's large objects, 256 for the messages window: about 2.3 kB for a state whose memory
--- has 110 such members). Past TOAST_TUPLE_THRESHOLD (about 2 kB) PostgreSQL would move it to
--- TOAST, and every save would leave its old chunks there, dead until VACUUM (no read comes
--- back to those pages to prune them). Kept in the row, the new version goes on the old one's
--- page, and pruning reclaims the old one when the page is next read, without VACUUM. (The
--- update is not HOT: a save moves updated_at, which is indexed. Pruning reclaims the old
--- version's bytes all the same; a 4-byte line pointer stays until VACUUM.)
---   toast_tuple_target: the largest row of which an old and a new version fit on one page
---     ((block_size - 24 page header - 2 x 4 line pointers) / 2, rounded down to 8 bytes: 4080
---     for 8 kB pages), so that the update can stay on its page; rows up to it are not
---     touched by TOAST. A larger row could not stay on its page anyway, and TOAST takes the
---     fingerprint (STORAGE EXTERNAL: uncompressed).
---   fillfactor 50: an insert leaves half the page free (4096 bytes, at least one such row),
---     and a read prunes a page whose free space is under the same amount
---     (heap_page_prune_opt: max(block_size * (100 - fillfactor) / 100, block_size / 10)), so
---     dead versions are reclaimed before a new one no longer fits.
 DO $$
 BEGIN
     EXECUTE pg_catalog.format(
         'ALTER TABLE @extschema@.free_agent_sessions SET (toast_tuple_target = %s, fillfactor = 50)',
-        (pg_catalog.current_setting('block_size')::integer - 24 - 2 * 4) / 2 / 8 * 8);
+        pg_catalog.current_setting('block_size')::integer / 8);
 END $$;
 
 -- a user's sessions, newest first (sessions_list)

@@ -187,9 +187,6 @@ SELECT c.id,
        c.metadata
   FROM @extschema@.session_snapshot_chain c;
 
--- The fingerprint's hashes do not compress: TOAST no longer tries at every save.
-ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint SET STORAGE EXTERNAL;
-
 -- Scale-out (issue 17): every unique key includes the session id; the chain and the messages
 -- carry their session's visibility, so no policy needs a subquery; policies call the identity
 -- functions directly; distribute_session_persist() distributes the extension on Citus.
@@ -381,27 +378,30 @@ BEGIN
      ORDER BY u.user_id;
 END $$;
 
--- The session row keeps its fingerprint inline (fingerprint format 5).
--- Every save rewrites the session row with the new latest_fingerprint (17 bytes a member of
--- the state's large objects, 256 for the messages window: about 2.3 kB for a state whose memory
--- has 110 such members). Past TOAST_TUPLE_THRESHOLD (about 2 kB) PostgreSQL would move it to
--- TOAST, and every save would leave its old chunks there, dead until VACUUM (no read comes
--- back to those pages to prune them). Kept in the row, the new version goes on the old one's
--- page, and pruning reclaims the old one when the page is next read, without VACUUM. (The
--- update is not HOT: a save moves updated_at, which is indexed. Pruning reclaims the old
--- version's bytes all the same; a 4-byte line pointer stays until VACUUM.)
---   toast_tuple_target: the largest row of which an old and a new version fit on one page
---     ((block_size - 24 page header - 2 x 4 line pointers) / 2, rounded down to 8 bytes: 4080
---     for 8 kB pages), so that the update can stay on its page; rows up to it are not
---     touched by TOAST. A larger row could not stay on its page anyway, and TOAST takes the
---     fingerprint (STORAGE EXTERNAL: uncompressed).
---   fillfactor 50: an insert leaves half the page free (4096 bytes, at least one such row),
---     and a read prunes a page whose free space is under the same amount
---     (heap_page_prune_opt: max(block_size * (100 - fillfactor) / 100, block_size / 10)), so
---     dead versions are reclaimed before a new one no longer fits.
+-- The session row keeps its fingerprint in two parts (fingerprint format 5 and its patch).
+ALTER TABLE @extschema@.free_agent_sessions ADD COLUMN latest_fingerprint_patch bytea;
+-- Every save rewrites the session row. What a save must compare the next state with is its
+-- fingerprint (17 bytes a member of the state's large objects, 256 for the messages window:
+-- about 2.3 kB for a state whose memory has 110 such members), so it is kept in two parts
+-- (src/core/fingerprint.hpp): the base, written again only when the patch outgrows a quarter
+-- of it, and the patch, the members that changed since and the bookkeeping, rewritten at
+-- every save. An old row version stays on its page until no running transaction can see it
+-- (the update is not HOT: updated_at is indexed), and while a page still holds it the next
+-- version needs room elsewhere: the smaller the row, the more versions a page takes before a
+-- save has to move the row to another page (and leave the old one empty until VACUUM).
+--   latest_fingerprint: STORAGE EXTERNAL (hashes do not compress: TOAST would try pglz at every
+--     save); toast_tuple_target 1024 (an eighth of the page): a base that makes the row larger
+--     goes to TOAST, where a save that keeps it writes nothing (the row keeps its pointer).
+--   latest_fingerprint_patch: STORAGE PLAIN, in the row, never compressed (at most about
+--     1.3 kB: fingerprint.hpp, storage_plan.cpp).
+--   fillfactor 50: an insert leaves half the page free for the row's next versions, and a read
+--     prunes a page whose free space is under the same amount (heap_page_prune_opt:
+--     max(block_size * (100 - fillfactor) / 100, block_size / 10)).
+ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.free_agent_sessions ALTER COLUMN latest_fingerprint_patch SET STORAGE PLAIN;
 DO $$
 BEGIN
     EXECUTE pg_catalog.format(
         'ALTER TABLE @extschema@.free_agent_sessions SET (toast_tuple_target = %s, fillfactor = 50)',
-        (pg_catalog.current_setting('block_size')::integer - 24 - 2 * 4) / 2 / 8 * 8);
+        pg_catalog.current_setting('block_size')::integer / 8);
 END $$;

@@ -29,7 +29,8 @@ struct QueryText {
 // session's keep_snapshots and keep_for columns, %4$s the chain's message_refs (%5$s sets it
 // from $5), or NULL where the installed schema predates them (1.0, until ALTER EXTENSION
 // UPDATE: the library must serve the schema it finds); %6$s and %7$s are ", visibility" and
-// ", <its value>" in an INSERT into the chain or the messages, or nothing before 1.1.
+// ", <its value>" in an INSERT into the chain or the messages, or nothing before 1.1; %8$s is
+// the sessions' latest_fingerprint_patch (or NULL), and %9$s clears it (or nothing).
 // The rows of the chain a restore of snapshot $2 of session $1 reads: the nearest keyframe at
 // or before it and every delta up to it.
 #define CHAIN_FROM_KEYFRAME                                                                        \
@@ -46,7 +47,7 @@ const QueryText query_texts[] = {
     // Citus worker running the call for the session, the local shard (placement_of()).
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
      "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s,"
-     "       visibility, tableoid"
+     "       visibility, tableoid, %8$s"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE",
      1,
      {UUIDOID}},
@@ -54,7 +55,7 @@ const QueryText query_texts[] = {
     // transaction (the all-sessions cleanup prunes it next time instead of waiting).
     {"SELECT user_id, organization_id, latest_snapshot_number, message_count,"
      "       latest_state_hash, latest_fingerprint, ctid, snapshot_count, %2$s,"
-     "       visibility, tableoid"
+     "       visibility, tableoid, %8$s"
      "  FROM %1$s.free_agent_sessions WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED",
      1,
      {UUIDOID}},
@@ -249,7 +250,7 @@ const QueryText query_texts[] = {
     {"UPDATE %1$s.free_agent_sessions"
      "   SET snapshot_count = 1, latest_snapshot_number = 1, last_snapshot_at = $2,"
      "       latest_snapshot_size = $3, total_snapshot_size = $3, stored_bytes = $4,"
-     "       latest_state_hash = $5, latest_fingerprint = $6, updated_at = pg_catalog.now()"
+     "       latest_state_hash = $5, latest_fingerprint = $6 %9$s, updated_at = pg_catalog.now()"
      " WHERE id = $1",
      6,
      {UUIDOID, TIMESTAMPTZOID, INT8OID, INT8OID, BYTEAOID, BYTEAOID}},
@@ -299,6 +300,7 @@ struct CatalogIdentity {
     bool has_retention;         // the sessions table has keep_snapshots and keep_for (1.1)
     bool has_message_refs;      // the chain has message_refs (1.1)
     bool rows_carry_visibility; // the chain and the messages have visibility (1.1)
+    bool has_fingerprint_patch; // the sessions table has latest_fingerprint_patch (1.1)
     bool distributed;           // the sessions table is a Citus distributed table
 };
 
@@ -436,6 +438,8 @@ CatalogIdentity look_up_identity() {
     found.rows_carry_visibility =
         get_attnum(found.chain_relid, "visibility") != InvalidAttrNumber &&
         get_attnum(found.messages_relid, "visibility") != InvalidAttrNumber;
+    found.has_fingerprint_patch =
+        get_attnum(found.sessions_relid, "latest_fingerprint_patch") != InvalidAttrNumber;
     found.distributed = is_citus_table(found.sessions_relid);
     return found;
 }
@@ -512,6 +516,7 @@ SPIPlanPtr plan(Sql q) {
         bool retention = cache.identity.has_retention;
         bool refs = cache.identity.has_message_refs;
         bool shared = cache.identity.rows_carry_visibility;
+        bool patch = cache.identity.has_fingerprint_patch;
         char *visibility_value = psprintf(", $6::%s.session_visibility", cache.identity.schema_sql);
         const char *parts[] = {cache.identity.schema_sql,
                                retention ? "keep_snapshots" : "NULL::integer",
@@ -519,7 +524,9 @@ SPIPlanPtr plan(Sql q) {
                                refs ? "message_refs" : "NULL::bytea",
                                refs ? ", message_refs = $5" : "",
                                shared ? ", visibility" : "",
-                               shared ? visibility_value : ""};
+                               shared ? visibility_value : "",
+                               patch ? "latest_fingerprint_patch" : "NULL::bytea",
+                               patch ? ", latest_fingerprint_patch = NULL" : ""};
         char *sql = expand(text.sql, parts, lengthof(parts));
         SPIPlanPtr prepared = SPI_prepare(sql, text.nargs, const_cast<Oid *>(text.argtypes));
         if (!prepared)
@@ -566,6 +573,11 @@ Oid table_owner() {
 bool rows_carry_visibility() {
     ensure_fresh();
     return cache.identity.rows_carry_visibility;
+}
+
+bool sessions_have_fingerprint_patch() {
+    ensure_fresh();
+    return cache.identity.has_fingerprint_patch;
 }
 
 bool tables_distributed() {

@@ -66,6 +66,10 @@ bool chain_has_message_refs();
 // not yet updated does not).
 bool rows_carry_visibility();
 
+// Whether the sessions table keeps the latest fingerprint in two parts (its
+// latest_fingerprint_patch column, 1.1 on; core/fingerprint.hpp).
+bool sessions_have_fingerprint_patch();
+
 // Whether the tables are distributed by Citus (distribute_session_persist()).
 bool tables_distributed();
 

@@ -28,6 +28,8 @@ namespace {
 // fingerprint: the next save is a keyframe and finds its messages from the previous snapshot
 // itself.
 constexpr char magic[4] = {'S', 'P', 'F', 5};
+// A patch (serialize_patch) has a magic of its own, so neither part reads as the other.
+constexpr char patch_magic[4] = {'S', 'P', 'P', 1};
 
 // Whether an object value gets its members' fingerprint (when its keys' hashes differ).
 bool keeps_members(const Value &v, int depth) {
@@ -106,6 +108,9 @@ bool has_duplicate_key_hashes(const std::vector<Member> &members) {
 // Kind::ObjectWithMembers) and, for Kind::ObjectWithMembers, its members. Key hashes
 // strictly ascend in each member list. Fixed-width numbers are little-endian.
 
+// A patch's operation on one member.
+enum class Edit : uint8_t { Remove = 0, Set = 1, Descend = 2 };
+
 struct Writer {
     std::string out;
     void fixed64(uint64_t v) {
@@ -121,17 +126,34 @@ struct Writer {
         }
         out.push_back(static_cast<char>(v));
     }
+    // A member after its key hash.
+    void value(const Member &m) {
+        varint(static_cast<uint64_t>(m.kind) |
+               (m.kind == Kind::Array ? uint64_t{m.count} << 2 : 0));
+        if (m.kind != Kind::ObjectWithMembers)
+            fixed64(m.hash);
+        else
+            members(m.members);
+    }
     void members(const std::vector<Member> &ms) {
         varint(ms.size());
         for (const Member &m : ms) {
             fixed64(m.key_hash);
-            varint(static_cast<uint64_t>(m.kind) |
-                   (m.kind == Kind::Array ? uint64_t{m.count} << 2 : 0));
-            if (m.kind != Kind::ObjectWithMembers)
-                fixed64(m.hash);
-            else
-                members(m.members);
+            value(m);
         }
+    }
+    // Everything but the members: the chain bookkeeping and the messages mark.
+    void header(const Print &p) {
+        varint(p.keyframe_number);
+        varint(p.keyframe_bytes);
+        varint(p.deltas_since);
+        varint(p.delta_bytes_since);
+        varint(p.messages_by_ref ? 1 : 0);
+        varint(p.messages.length);
+        fixed64(p.messages.prefix_hash);
+        varint(p.messages.window.size());
+        for (uint64_t h : p.messages.window)
+            fixed64(h);
     }
 };
 
@@ -177,6 +199,21 @@ struct Reader {
         *v = static_cast<T>(r);
         return true;
     }
+    // A member after its key hash (Writer::value), at `depth`.
+    bool value(Member *m, int depth) {
+        uint64_t kind_count;
+        if (!varint(&kind_count, (uint64_t{UINT32_MAX} << 2) | 3))
+            return false;
+        m->kind = static_cast<Kind>(kind_count & 3);
+        m->count = static_cast<uint32_t>(kind_count >> 2);
+        m->hash = 0;
+        m->members.clear();
+        if (m->kind != Kind::Array && m->count != 0)
+            return false;
+        if (m->kind == Kind::ObjectWithMembers)
+            return members(&m->members, depth + 1);
+        return fixed64(&m->hash);
+    }
     bool members(std::vector<Member> *ms, int depth) {
         // A member takes at least its key hash and kind byte, and one more byte (a value
         // hash, or a member count): a count the bytes left cannot hold is refused before
@@ -188,24 +225,120 @@ struct Reader {
         ms->resize(n);
         for (size_t i = 0; i < ms->size(); ++i) {
             Member &m = (*ms)[i];
-            uint64_t kind_count;
             if (!fixed64(&m.key_hash) || (i > 0 && m.key_hash <= (*ms)[i - 1].key_hash) ||
-                !varint(&kind_count, (uint64_t{UINT32_MAX} << 2) | 3))
+                !value(&m, depth))
                 return false;
-            m.kind = static_cast<Kind>(kind_count & 3);
-            m.count = static_cast<uint32_t>(kind_count >> 2);
-            if (m.kind != Kind::Array && m.count != 0)
+        }
+        return true;
+    }
+    bool header(Print *p) {
+        uint64_t window, by_ref;
+        if (!number(&p->keyframe_number) || !number(&p->keyframe_bytes) ||
+            !number(&p->deltas_since) || !number(&p->delta_bytes_since) ||
+            !varint(&by_ref, 1) || !number(&p->messages.length) ||
+            !fixed64(&p->messages.prefix_hash) ||
+            !varint(&window, std::min<uint64_t>(p->messages.length, left() / 8)))
+            return false;
+        p->messages_by_ref = by_ref == 1;
+        p->messages.window.resize(window);
+        for (uint64_t &h : p->messages.window)
+            fixed64(&h);
+        return true;
+    }
+    // Applies a patch's edits (write_edits) to the members of an object at `depth`.
+    bool edits(std::vector<Member> *ms, int depth) {
+        constexpr size_t min_edit = 8 + 1; // a key hash and the operation
+        uint64_t n;
+        if (depth > max_member_depth || !varint(&n, left() / min_edit))
+            return false;
+        uint64_t previous_key = 0;
+        for (uint64_t i = 0; i < n; ++i) {
+            uint64_t key, op;
+            if (!fixed64(&key) || (i > 0 && key <= previous_key) ||
+                !varint(&op, static_cast<uint64_t>(Edit::Descend)))
                 return false;
-            if (m.kind == Kind::ObjectWithMembers) {
-                if (!members(&m.members, depth + 1))
+            previous_key = key;
+            auto at = std::lower_bound(ms->begin(), ms->end(), key,
+                                       [](const Member &m, uint64_t k) { return m.key_hash < k; });
+            bool found = at != ms->end() && at->key_hash == key;
+            switch (static_cast<Edit>(op)) {
+            case Edit::Remove:
+                if (!found)
                     return false;
-            } else if (!fixed64(&m.hash)) {
-                return false;
+                ms->erase(at);
+                break;
+            case Edit::Set: {
+                Member m;
+                m.key_hash = key;
+                if (!value(&m, depth))
+                    return false;
+                if (found)
+                    *at = std::move(m);
+                else
+                    ms->insert(at, std::move(m));
+                break;
+            }
+            case Edit::Descend:
+                if (!found || at->kind != Kind::ObjectWithMembers ||
+                    !edits(&at->members, depth + 1))
+                    return false;
+                break;
             }
         }
         return true;
     }
 };
+
+bool same_member(const Member &a, const Member &b) {
+    if (a.kind != b.kind || a.hash != b.hash || a.count != b.count ||
+        a.members.size() != b.members.size())
+        return false;
+    for (size_t i = 0; i < a.members.size(); ++i)
+        if (a.members[i].key_hash != b.members[i].key_hash ||
+            !same_member(a.members[i], b.members[i]))
+            return false;
+    return true;
+}
+
+// Writes the edits that turn the member list `from` into `to` (both sorted by key_hash): a
+// count, then for each changed key its hash, the operation and, for Set, the new member, for
+// Descend the edits of the object's members. Returns the count.
+size_t write_edits(const std::vector<Member> &from, const std::vector<Member> &to, Writer *w) {
+    Writer body;
+    size_t count = 0;
+    size_t i = 0, j = 0;
+    while (i < from.size() || j < to.size()) {
+        if (j == to.size() || (i < from.size() && from[i].key_hash < to[j].key_hash)) {
+            body.fixed64(from[i].key_hash);
+            body.varint(static_cast<uint64_t>(Edit::Remove));
+            ++i;
+        } else if (i == from.size() || to[j].key_hash < from[i].key_hash) {
+            body.fixed64(to[j].key_hash);
+            body.varint(static_cast<uint64_t>(Edit::Set));
+            body.value(to[j]);
+            ++j;
+        } else {
+            const Member &a = from[i++], &b = to[j++];
+            if (same_member(a, b))
+                continue;
+            if (a.kind == Kind::ObjectWithMembers && b.kind == Kind::ObjectWithMembers) {
+                Writer inner;
+                write_edits(a.members, b.members, &inner);
+                body.fixed64(b.key_hash);
+                body.varint(static_cast<uint64_t>(Edit::Descend));
+                body.out += inner.out;
+            } else {
+                body.fixed64(b.key_hash);
+                body.varint(static_cast<uint64_t>(Edit::Set));
+                body.value(b);
+            }
+        }
+        ++count;
+    }
+    w->varint(count);
+    w->out += body.out;
+    return count;
+}
 
 } // namespace
 
@@ -248,53 +381,111 @@ std::vector<Member> members_of(const Container &root_object) {
 std::string serialize(const Print &p) {
     Writer w;
     w.out.append(magic, sizeof magic);
-    w.varint(p.keyframe_number);
-    w.varint(p.keyframe_bytes);
-    w.varint(p.deltas_since);
-    w.varint(p.delta_bytes_since);
-    w.varint(p.messages_by_ref ? 1 : 0);
-    w.varint(p.messages.length);
-    w.fixed64(p.messages.prefix_hash);
-    w.varint(p.messages.window.size());
-    for (uint64_t h : p.messages.window)
-        w.fixed64(h);
+    w.header(p);
     w.members(p.members);
     w.fixed64(checksum_of(w.out));
     return std::move(w.out);
 }
 
-bool count_stored_bytes(std::string *serialized, bool keyframe, uint64_t bytes) {
-    Print p;
-    if (!parse(*serialized, &p))
+namespace {
+
+// The bytes of a checksummed serialization without its checksum; false when it does not
+// start with `expected_magic` or its checksum does not match.
+bool checked(std::string_view stored, const char (&expected_magic)[4], std::string_view *bytes) {
+    if (stored.size() < sizeof expected_magic + sizeof(Checksum) ||
+        memcmp(stored.data(), expected_magic, sizeof expected_magic) != 0)
         return false;
-    (keyframe ? p.keyframe_bytes : p.delta_bytes_since) += bytes;
-    *serialized = serialize(p); // varints: the fields' sizes may change
+    *bytes = stored.substr(0, stored.size() - sizeof(Checksum));
+    Reader tail{stored, bytes->size()};
+    Checksum expected;
+    return tail.fixed64(&expected) && checksum_of(*bytes) == expected;
+}
+
+// The checksum a base ends with, which binds a patch to it.
+uint64_t base_tag(std::string_view base) {
+    Reader r{base, base.size() - sizeof(Checksum)};
+    uint64_t tag = 0;
+    r.fixed64(&tag);
+    return tag;
+}
+
+// A patch: patch_magic, the tag of its base, the header (Writer::header), the edits from the
+// base's members (write_edits), a checksum of all before it.
+bool read_patch(std::string_view patch, uint64_t *tag, Print *p, size_t *edits_at,
+                std::string_view *bytes) {
+    if (!checked(patch, patch_magic, bytes))
+        return false;
+    Reader r{*bytes};
+    r.at = sizeof patch_magic;
+    if (!r.fixed64(tag) || !r.header(p))
+        return false;
+    *edits_at = r.at;
     return true;
 }
 
+} // namespace
+
 bool parse(std::string_view stored, Print *p) {
-    if (stored.size() < sizeof magic + sizeof(Checksum) ||
-        memcmp(stored.data(), magic, sizeof magic) != 0)
-        return false;
-    std::string_view bytes = stored.substr(0, stored.size() - sizeof(Checksum));
-    Reader tail{stored, bytes.size()};
-    Checksum expected;
-    if (!tail.fixed64(&expected) || checksum_of(bytes) != expected)
+    std::string_view bytes;
+    if (!checked(stored, magic, &bytes))
         return false;
     Reader r{bytes};
     r.at = sizeof magic;
-    uint64_t window, by_ref;
-    if (!r.number(&p->keyframe_number) || !r.number(&p->keyframe_bytes) ||
-        !r.number(&p->deltas_since) || !r.number(&p->delta_bytes_since) ||
-        !r.varint(&by_ref, 1) || !r.number(&p->messages.length) ||
-        !r.fixed64(&p->messages.prefix_hash) ||
-        !r.varint(&window, std::min<uint64_t>(p->messages.length, r.left() / 8)))
+    return r.header(p) && r.members(&p->members, 1) && r.at == bytes.size();
+}
+
+bool parse(std::string_view base, std::string_view patch, Print *p,
+           std::vector<Member> *base_members) {
+    if (!parse(base, p))
         return false;
-    p->messages_by_ref = by_ref == 1;
-    p->messages.window.resize(window);
-    for (uint64_t &h : p->messages.window)
-        r.fixed64(&h);
-    return r.members(&p->members, 1) && r.at == bytes.size();
+    if (base_members)
+        *base_members = p->members;
+    if (patch.empty())
+        return true;
+    uint64_t tag;
+    size_t at;
+    std::string_view bytes;
+    if (!read_patch(patch, &tag, p, &at, &bytes) || tag != base_tag(base))
+        return false;
+    Reader r{bytes, at};
+    return r.edits(&p->members, 1) && r.at == bytes.size();
+}
+
+std::string serialize_patch(const Print &next, std::string_view base,
+                            const std::vector<Member> &base_members) {
+    Writer w;
+    w.out.append(patch_magic, sizeof patch_magic);
+    w.fixed64(base_tag(base));
+    w.header(next);
+    write_edits(base_members, next.members, &w);
+    w.fixed64(checksum_of(w.out));
+    return std::move(w.out);
+}
+
+size_t patch_edit_bytes(std::string_view patch) {
+    uint64_t tag;
+    Print header;
+    size_t at;
+    std::string_view bytes;
+    return read_patch(patch, &tag, &header, &at, &bytes) ? bytes.size() - at : 0;
+}
+
+bool count_stored_bytes(std::string *patch, bool keyframe, uint64_t bytes) {
+    uint64_t tag;
+    Print p;
+    size_t at;
+    std::string_view body;
+    if (!read_patch(*patch, &tag, &p, &at, &body))
+        return false;
+    (keyframe ? p.keyframe_bytes : p.delta_bytes_since) += bytes;
+    Writer w; // the header's varints may change size: the patch is written again
+    w.out.append(patch_magic, sizeof patch_magic);
+    w.fixed64(tag);
+    w.header(p);
+    w.out.append(body.substr(at));
+    w.fixed64(checksum_of(w.out));
+    *patch = std::move(w.out);
+    return true;
 }
 
 namespace {

@@ -66,10 +66,28 @@ std::string serialize(const Print &print);
 // keyframe, which needs no fingerprint of the past).
 bool parse(std::string_view bytes, Print *out);
 
+// A session keeps its latest fingerprint in two parts, so that a save does not rewrite every
+// member's hash when a few changed (the session row is rewritten at every save, and each old
+// version stays on its page until no snapshot can see it):
+// - the base, a whole fingerprint (serialize), written again only when the patch outgrows it;
+// - the patch: the snapshot's bookkeeping and messages mark, and the members that differ from
+//   the base's (removed, set, or an object's members patched in turn), bound to the base by
+//   the base's checksum.
+// The patch of `next` against `base` (serialized) whose members are `base_members`:
+std::string serialize_patch(const Print &next, std::string_view base,
+                            const std::vector<Member> &base_members);
+// The fingerprint a base and its patch make (an empty patch: the base alone);
+// *base_members, when given, receives the base's members. False when either part is not one
+// this version wrote, or the patch was written against another base.
+bool parse(std::string_view base, std::string_view patch, Print *out,
+           std::vector<Member> *base_members = nullptr);
+// How many bytes of a patch its member edits take (0 when it does not parse).
+size_t patch_edit_bytes(std::string_view patch);
+
 // Adds `bytes` stored beside a snapshot's state or delta (its message references) to the
-// keyframe's size (`keyframe`) or to the deltas' since it, in a serialized fingerprint;
-// false when the bytes are not a fingerprint.
-bool count_stored_bytes(std::string *serialized, bool keyframe, uint64_t bytes);
+// keyframe's size (`keyframe`) or to the deltas' since it, in a serialized patch; false when
+// the bytes are not a patch.
+bool count_stored_bytes(std::string *patch, bool keyframe, uint64_t bytes);
 
 // The mark of a state's top-level "messages" array (length 0 when there is none).
 inline MessagesMark messages_mark(const jsonb::Value &root) {

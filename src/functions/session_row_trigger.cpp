@@ -22,7 +22,7 @@ using namespace sp;
 const char *const counter_columns[] = {
     "snapshot_count",      "latest_snapshot_number", "last_snapshot_at", "latest_snapshot_size",
     "total_snapshot_size", "stored_bytes",           "message_count",    "last_message_at",
-    "latest_state_hash",   "latest_fingerprint"};
+    "latest_state_hash",   "latest_fingerprint",     "latest_fingerprint_patch"};
 // Fixed at creation.
 const char *const identity_columns[] = {"id", "user_id", "organization_id", "created_at"};
 // What a client edits; a change to one of them moves updated_at.
@@ -53,6 +53,8 @@ bool column_differs(TupleDesc desc, HeapTuple a, HeapTuple b, const char *name) 
 
 bool counter_is_default(TupleDesc desc, HeapTuple row, const char *name) {
     int attnum = SPI_fnumber(desc, name);
+    if (attnum <= 0) // a column of a later version, before ALTER EXTENSION UPDATE
+        return true;
     bool isnull;
     Datum value = heap_getattr(row, attnum, desc, &isnull);
     if (isnull) // timestamps and hashes start out NULL

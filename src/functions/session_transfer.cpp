@@ -249,7 +249,7 @@ void import_messages(const NewSession &session, Jsonb *messages) {
 void save_first_snapshot(const NewSession &session, Jsonb *state, const char *metadata) {
     int64 size = VARSIZE(state);
     Datum hash = state_hash_bytea(state_hash_of(state));
-    StoragePlan storage = plan_storage(state, 1, (Datum)0, false);
+    StoragePlan storage = plan_storage(state, 1, (Datum)0, (Datum)0, false);
     Datum chain_args[] = {session.id,
                           session.user_id,
                           session.organization_id,
@@ -269,7 +269,7 @@ void save_first_snapshot(const NewSession &session, Jsonb *state, const char *me
                           Int64GetDatum(size),
                           Int64GetDatum(storage.stored_bytes),
                           hash,
-                          storage.fingerprint};
+                          storage.fingerprint_base};
     run(Sql::CountFirstSnapshot, count_args, nullptr, false);
 }
 

@@ -116,7 +116,10 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     add("total_snapshot_size", size);
     add("stored_bytes", storage.stored_bytes);
     set_column(&sessions, "latest_state_hash", hash_bytes);
-    set_column(&sessions, "latest_fingerprint", storage.fingerprint);
+    if (storage.fingerprint_base)
+        set_column(&sessions, "latest_fingerprint", storage.fingerprint_base);
+    if (storage.fingerprint_patch)
+        set_column(&sessions, "latest_fingerprint_patch", storage.fingerprint_patch);
     if (added > 0)
         count_messages(&sessions, added, now);
     finish_session_update(&sessions, now);
@@ -192,6 +195,7 @@ SaveResult save_snapshot(const SaveRequest &request) {
             request.sync_messages && chain_has_message_refs() && has_messages_array(state);
         StoragePlan storage = plan_storage(state, number,
                                            latest > 0 ? session.latest_fingerprint : 0,
+                                           session.latest_fingerprint_patch,
                                            messages_by_ref);
         Jsonb *new_messages = nullptr;
         MessagesChange change{};

@@ -46,6 +46,7 @@ bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableS
     MemoryContextSwitchTo(spi);
     out->visibility = column(0, 10, &isnull); // an enum: by value
     out->placement = placement_of(DatumGetObjectId(column(0, 11, &isnull)), session_id);
+    out->latest_fingerprint_patch = column_copy(0, 12, &isnull, upper);
     return true;
 }
 

@@ -16,7 +16,8 @@ struct WritableSession {
     int32 latest_snapshot_number;
     int32 message_count;
     Datum latest_state_hash;  // bytea, 0 when the session has no snapshot
-    Datum latest_fingerprint; // bytea, 0 when none
+    Datum latest_fingerprint; // bytea, 0 when none: the base (core/fingerprint.hpp)
+    Datum latest_fingerprint_patch; // bytea, 0 when none
     ItemPointerData row;      // where the locked row is (for row_writer.hpp's update)
     int32 snapshot_count;     // live snapshots
     int32 keep_snapshots;     // the session's own retention count, -1 when NULL (the default)

@@ -1,8 +1,11 @@
 #include "storage_plan.hpp"
 
+#include <algorithm>
+
 #include "core/delta_codec.hpp"
 #include "core/fingerprint.hpp"
 #include "core/message_refs.hpp"
+#include "catalog.hpp"
 #include "guard.hpp"
 #include "jsonb_glue.hpp"
 #include "settings.hpp"
@@ -45,8 +48,35 @@ fingerprint::Print keyframe_print(Jsonb *state, int32 number, uint64_t stored_by
     return print;
 }
 
-bool previous_print(bytea *bytes, fingerprint::Print *out) {
-    return bytes && fingerprint::parse({VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)}, out);
+std::string_view bytes_of(bytea *value) {
+    return value ? std::string_view(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value))
+                 : std::string_view();
+}
+
+// The most a patch's member edits may take before the base is written again: a quarter of
+// the base (a save rewrites the patch, the base only then), at least 256 bytes, at most 1 kB
+// (the patch stays in the session row, uncompressed).
+size_t patch_limit(size_t base_bytes) {
+    return std::clamp<size_t>(base_bytes / 2, 256, 1024);
+}
+
+// Sets the plan's fingerprint parts for `next`: a patch against the session's base, or a new
+// base when there is none or the patch outgrew it.
+// `patches`: the sessions table has the patch column (else the base is written every time).
+void store_fingerprint(StoragePlan *plan, const fingerprint::Print &next, std::string_view base,
+                       const std::vector<fingerprint::Member> *base_members, bool patches) {
+    if (base_members && patches) {
+        std::string patch = fingerprint::serialize_patch(next, base, *base_members);
+        if (fingerprint::patch_edit_bytes(patch) <= patch_limit(base.size())) {
+            plan->fingerprint_patch = to_bytea(patch);
+            return;
+        }
+    }
+    std::string new_base = fingerprint::serialize(next);
+    plan->fingerprint_base = to_bytea(new_base);
+    if (patches)
+        plan->fingerprint_patch =
+            to_bytea(fingerprint::serialize_patch(next, new_base, next.members));
 }
 
 // The size of the state's stored form: without its messages array when that is stored by
@@ -62,14 +92,20 @@ uint64_t stored_size(Jsonb *state, bool messages_by_ref) {
 
 } // namespace
 
-StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_base, Datum previous_patch,
                          bool messages_by_ref) {
     // Detoast before entering C++ (a PostgreSQL call).
-    bytea *previous = previous_fingerprint ? DatumGetByteaPP(previous_fingerprint) : nullptr;
+    bytea *base = previous_base ? DatumGetByteaPP(previous_base) : nullptr;
+    bytea *patch = previous_base && previous_patch ? DatumGetByteaPP(previous_patch) : nullptr;
+    bool patches = sessions_have_fingerprint_patch();
     return cpp_call([&] {
         StoragePlan plan{};
         fingerprint::Print before;
-        plan.has_previous_mark = previous_print(previous, &before);
+        std::vector<fingerprint::Member> base_members;
+        plan.has_previous_mark =
+            base && fingerprint::parse(bytes_of(base), bytes_of(patch), &before, &base_members);
+        const std::vector<fingerprint::Member> *patch_from =
+            plan.has_previous_mark ? &base_members : nullptr;
         plan.previous_mark = before.messages;
         plan.messages_new_from = -1;
         plan.previous_by_ref = plan.has_previous_mark && before.messages_by_ref;
@@ -107,7 +143,7 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
                 next.messages_by_ref = messages_by_ref;
                 plan.delta = to_jsonb(encoded);
                 plan.stored_bytes = static_cast<int64>(delta_bytes);
-                plan.fingerprint = to_bytea(fingerprint::serialize(next));
+                store_fingerprint(&plan, next, bytes_of(base), patch_from, patches);
                 return plan;
             }
         }
@@ -125,7 +161,7 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
                                                   have_members ? &next.members : nullptr,
                                                   next_mark(state, before.messages, kept));
         print.messages_by_ref = messages_by_ref;
-        plan.fingerprint = to_bytea(fingerprint::serialize(print));
+        store_fingerprint(&plan, print, bytes_of(base), patch_from, patches);
         return plan;
     });
 }
@@ -133,12 +169,14 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
 void count_message_refs(StoragePlan *plan, Datum message_refs) {
     uint64 bytes = VARSIZE_ANY_EXHDR(DatumGetPointer(message_refs));
     plan->stored_bytes += static_cast<int64>(bytes);
-    bytea *print = reinterpret_cast<bytea *>(DatumGetPointer(plan->fingerprint));
+    if (!plan->fingerprint_patch) // a schema before 1.1 (which has no message_refs either)
+        return;
+    bytea *patch = reinterpret_cast<bytea *>(DatumGetPointer(plan->fingerprint_patch));
     cpp_call([&] {
-        std::string serialized(VARDATA(print), VARSIZE(print) - VARHDRSZ);
-        // a new bytea: the fingerprint's varints may take another byte
+        std::string serialized(VARDATA(patch), VARSIZE(patch) - VARHDRSZ);
+        // a new bytea: the header's varints may take another byte
         if (!plan->keyframe && fingerprint::count_stored_bytes(&serialized, false, bytes))
-            plan->fingerprint = to_bytea(serialized);
+            plan->fingerprint_patch = to_bytea(serialized);
     });
 }
 

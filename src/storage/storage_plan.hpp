@@ -15,7 +15,10 @@ struct StoragePlan {
                          // form (without "messages", core/message_refs.hpp)
     Jsonb *delta;        // when !keyframe, between stored forms
     int64 stored_bytes; // bytes of the state or delta stored (uncompressed)
-    Datum fingerprint;  // bytea for the new snapshot
+    // the new snapshot's fingerprint (core/fingerprint.hpp): a new base (bytea), or 0 when
+    // the session's base stays, and the patch against the base (bytea)
+    Datum fingerprint_base;
+    Datum fingerprint_patch;
     // where the previous snapshot's messages array stood (message sync), when its
     // fingerprint could be read
     bool has_previous_mark;
@@ -31,10 +34,11 @@ struct StoragePlan {
 // A keyframe is due when there is no usable previous fingerprint, when the deltas since the
 // last keyframe would reach session_persist.keyframe_interval snapshots, or when they would
 // add up to more than that keyframe's size.
-// `previous_fingerprint` is the session's latest_fingerprint (a bytea), or 0 for none.
+// `previous_base` and `previous_patch` are the session's latest_fingerprint and
+// latest_fingerprint_patch (bytea), or 0 for none.
 // `messages_by_ref`: the state's top-level "messages" array is stored by reference, so
 // the stored form leaves it out.
-StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_fingerprint,
+StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_base, Datum previous_patch,
                          bool messages_by_ref);
 
 // Counts the snapshot's message references (a bytea, core/message_refs.hpp) as stored bytes,

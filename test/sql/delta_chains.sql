@@ -133,18 +133,26 @@ SELECT kind FROM create_session_snapshot('00000000-0000-0000-0000-0000000000d5',
 SELECT get_latest_snapshot('00000000-0000-0000-0000-0000000000d5')->'memory' AS memory,
        (SELECT count(*) FROM verify_session('00000000-0000-0000-0000-0000000000d5')) AS problems;
 
--- The session row keeps its fingerprint inline (20_tables.sql: toast_tuple_target): saves of a
--- state whose memory has 140 members of its own (a fingerprint of about 2.4 kB, past the 2 kB
--- where TOAST would take it) write nothing to the sessions' TOAST table.
-INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-0000000000d6', 'inline fingerprint');
-SELECT pg_relation_size(reltoastrelid) AS toast_before FROM pg_class
- WHERE oid = 'free_agent_sessions'::regclass \gset
-SELECT count(*) AS saves, count(*) FILTER (WHERE s.kind = 'delta') AS deltas
-  FROM generate_series(1, 10) g,
-       LATERAL create_session_snapshot('00000000-0000-0000-0000-0000000000d6', jsonb_build_object(
+-- The session keeps its fingerprint in two parts (20_tables.sql, core/fingerprint.hpp): a save
+-- rewrites the patch in the row, the members changed since the base, and leaves the base
+-- where it is. A state whose memory has 140 members of its own has a base of about 2.4 kB,
+-- which TOAST holds: after the first save, saves that change one fact each write nothing to
+-- the sessions' TOAST table, and the row stays small.
+INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-0000000000d6', 'fingerprint in two parts');
+CREATE TEMP TABLE fact_states AS
+SELECT g, jsonb_build_object(
          'memory', (SELECT jsonb_object_agg('fact ' || k, 'value ' || k || CASE WHEN k = g THEN ' at turn ' || g ELSE '' END)
                       FROM generate_series(1, 140) k),
-         'turn', g)) s;
+         'turn', g) AS state
+  FROM generate_series(1, 10) g;
+SELECT kind FROM fact_states, create_session_snapshot('00000000-0000-0000-0000-0000000000d6', state) WHERE g = 1;
+SELECT pg_relation_size(reltoastrelid) AS toast_before FROM pg_class
+ WHERE oid = 'free_agent_sessions'::regclass \gset
+SELECT md5(latest_fingerprint) AS base_before FROM free_agent_sessions
+ WHERE id = '00000000-0000-0000-0000-0000000000d6' \gset
+SELECT count(*) AS saves, count(*) FILTER (WHERE s.kind = 'delta') AS deltas
+  FROM fact_states f, LATERAL create_session_snapshot('00000000-0000-0000-0000-0000000000d6', f.state) s
+ WHERE f.g > 1;
 -- A key gone from the memory object: the delta names it by its key hash ("h"), and the chain
 -- restores the state without it.
 SELECT kind FROM create_session_snapshot('00000000-0000-0000-0000-0000000000d6', jsonb_build_object(
@@ -159,10 +167,21 @@ SELECT get_latest_snapshot('00000000-0000-0000-0000-0000000000d6') = jsonb_build
                      WHERE k <> 7),
          'turn', 11) AS restores;
 SELECT pg_relation_size(reltoastrelid) = :toast_before AS no_toast_written,
-       (SELECT octet_length(latest_fingerprint) BETWEEN 2100 AND 4000 FROM free_agent_sessions
-         WHERE id = '00000000-0000-0000-0000-0000000000d6') AS fingerprint_past_2_kb,
+       (SELECT md5(latest_fingerprint) = :'base_before'
+               AND octet_length(latest_fingerprint) BETWEEN 2100 AND 4000
+               AND octet_length(latest_fingerprint_patch) < 600
+          FROM free_agent_sessions
+         WHERE id = '00000000-0000-0000-0000-0000000000d6') AS base_kept_patch_small,
        (SELECT count(*) FROM verify_session('00000000-0000-0000-0000-0000000000d6')) AS problems
   FROM pg_class WHERE oid = 'free_agent_sessions'::regclass;
+-- A damaged patch reads as no fingerprint: the next save is a keyframe, and restores.
+UPDATE free_agent_sessions
+   SET latest_fingerprint_patch = set_byte(latest_fingerprint_patch, 20, get_byte(latest_fingerprint_patch, 20) # 1)
+ WHERE id = '00000000-0000-0000-0000-0000000000d6';
+SELECT kind FROM fact_states, create_session_snapshot('00000000-0000-0000-0000-0000000000d6', state) WHERE g = 3;
+SELECT get_latest_snapshot('00000000-0000-0000-0000-0000000000d6') = state AS restores
+  FROM fact_states WHERE g = 3;
+DROP TABLE fact_states;
 
 DELETE FROM free_agent_sessions;
 

@@ -434,7 +434,7 @@ TEST(Fingerprint, AnOlderVersionReadsAsNone) {
 }
 
 // A save adds the bytes of its message references to the bookkeeping after serializing: the
-// varint fields may grow a byte, and the fingerprint still parses, with only that field moved.
+// varint fields may grow a byte, and the patch still parses, with only that field moved.
 TEST(Fingerprint, CountStoredBytesRewritesTheField) {
     Builder b;
     std::string s = agent_state(b, 5, 1);
@@ -446,11 +446,12 @@ TEST(Fingerprint, CountStoredBytesRewritesTheField) {
     p.messages_by_ref = true;
     p.messages = fingerprint::messages_mark(root(s));
     p.members = fingerprint::members_of(root_container(s));
-    std::string bytes = fingerprint::serialize(p);
-    ASSERT_TRUE(fingerprint::count_stored_bytes(&bytes, true, 200));
-    ASSERT_TRUE(fingerprint::count_stored_bytes(&bytes, false, 1u << 20));
+    std::string base = fingerprint::serialize(p);
+    std::string patch = fingerprint::serialize_patch(p, base, p.members);
+    ASSERT_TRUE(fingerprint::count_stored_bytes(&patch, true, 200));
+    ASSERT_TRUE(fingerprint::count_stored_bytes(&patch, false, 1u << 20));
     fingerprint::Print back;
-    ASSERT_TRUE(fingerprint::parse(bytes, &back));
+    ASSERT_TRUE(fingerprint::parse(base, patch, &back));
     EXPECT_EQ(back.keyframe_bytes, 300u);
     EXPECT_EQ(back.delta_bytes_since, 120u + (1u << 20));
     EXPECT_EQ(back.keyframe_number, 3u);
@@ -458,7 +459,94 @@ TEST(Fingerprint, CountStoredBytesRewritesTheField) {
     EXPECT_TRUE(back.messages_by_ref);
     p.keyframe_bytes = 300;
     p.delta_bytes_since = 120u + (1u << 20);
-    EXPECT_EQ(bytes, fingerprint::serialize(p));
+    EXPECT_EQ(patch, fingerprint::serialize_patch(p, base, p.members));
     std::string garbage = "not a fingerprint";
     EXPECT_FALSE(fingerprint::count_stored_bytes(&garbage, true, 1));
+    EXPECT_FALSE(fingerprint::count_stored_bytes(&base, true, 1)); // a base is not a patch
+}
+
+namespace {
+
+fingerprint::Print print_of(const std::string &state, uint32_t keyframe_number) {
+    fingerprint::Print p;
+    p.keyframe_number = keyframe_number;
+    p.messages = fingerprint::messages_mark(root(state));
+    p.members = fingerprint::members_of(root_container(state));
+    return p;
+}
+
+} // namespace
+
+// The session keeps a base and a patch: the patch of a state against an older base gives back
+// the state's whole fingerprint (members set, removed, and patched at any depth; bookkeeping
+// and messages mark from the patch).
+TEST(Fingerprint, APatchOverItsBaseGivesTheWholeFingerprint) {
+    for (int depth : {3, 5, 8}) {
+        Builder b;
+        std::string old_state = deep_state(b, depth, 1, 2);
+        fingerprint::Print base_print = print_of(old_state, 1);
+        std::string base = fingerprint::serialize(base_print);
+        for (const std::string &next_state :
+             {deep_state(b, depth, 2, 2), deep_state(b, depth, 9, 5),
+              deep_state_without(b, depth, {7, 42}), old_state,
+              agent_state(b, 3, 1)}) { // nothing in common with the base
+            fingerprint::Print next = print_of(next_state, 4);
+            next.deltas_since = 2;
+            std::string patch = fingerprint::serialize_patch(next, base, base_print.members);
+            fingerprint::Print back;
+            std::vector<fingerprint::Member> base_members;
+            ASSERT_TRUE(fingerprint::parse(base, patch, &back, &base_members)) << depth;
+            EXPECT_EQ(fingerprint::serialize(back), fingerprint::serialize(next)) << depth;
+            EXPECT_EQ(fingerprint::serialize_patch(back, base, base_members), patch);
+        }
+        // no patch: the base alone
+        fingerprint::Print back;
+        ASSERT_TRUE(fingerprint::parse(base, "", &back));
+        EXPECT_EQ(fingerprint::serialize(back), base);
+    }
+}
+
+// What a save rewrites is the patch: two facts changed deep in a 100-key object take about
+// their own hashes, not the object's.
+TEST(Fingerprint, APatchCostsTheChangedMembers) {
+    for (int depth : {3, 5, 8}) {
+        Builder b;
+        std::string old_state = deep_state(b, depth, 1, 2);
+        fingerprint::Print base_print = print_of(old_state, 1);
+        std::string base = fingerprint::serialize(base_print);
+        std::string same = fingerprint::serialize_patch(base_print, base, base_print.members);
+        EXPECT_EQ(fingerprint::patch_edit_bytes(same), 1u); // an edit count of 0
+        fingerprint::Print next = print_of(deep_state(b, depth, 2, 2), 1);
+        std::string patch = fingerprint::serialize_patch(next, base, base_print.members);
+        ASSERT_GT(base.size(), 1500u);
+        // the two facts and the turn counter, 18 bytes each (key hash, operation, kind,
+        // value hash), and 10 bytes per object on the way down (edit count, key hash,
+        // operation)
+        EXPECT_EQ(fingerprint::patch_edit_bytes(patch), 1u + 3u * 18 + 10u * (depth - 1))
+            << depth;
+    }
+}
+
+// A patch belongs to its base: against another base, damaged, or given as a base, it does
+// not parse (the save then stores a keyframe).
+TEST(Fingerprint, APatchParsesOnlyOverItsOwnBase) {
+    Builder b;
+    std::string a = deep_state(b, 3, 1, 2);
+    fingerprint::Print pa = print_of(a, 1);
+    std::string base = fingerprint::serialize(pa);
+    fingerprint::Print other = pa;
+    other.keyframe_number = 2;
+    std::string other_base = fingerprint::serialize(other);
+    fingerprint::Print next = print_of(deep_state(b, 3, 2, 2), 1);
+    const std::string patch = fingerprint::serialize_patch(next, base, pa.members);
+    fingerprint::Print back;
+    ASSERT_TRUE(fingerprint::parse(base, patch, &back));
+    EXPECT_FALSE(fingerprint::parse(other_base, patch, &back));
+    EXPECT_FALSE(fingerprint::parse(patch, "", &back));
+    EXPECT_FALSE(fingerprint::parse(base, base, &back));
+    for (size_t i = 0; i < patch.size(); ++i) {
+        std::string damaged = patch;
+        damaged[i] = static_cast<char>(damaged[i] ^ 0x10);
+        EXPECT_FALSE(fingerprint::parse(base, damaged, &back)) << "byte " << i;
+    }
 }
