@@ -2,7 +2,8 @@
 // a, c from b), delta_from(fingerprint of a, b), when it returns a delta, turns a into b byte
 // for byte; the fingerprint it returns is b's own; a budget the unlimited delta fits in
 // gives that same delta, a smaller one none. The fingerprint goes through serialize/parse as
-// it does between saves, and a second save (b to c) chains onto the first.
+// it does between saves (b's as a patch over a's base), and a second save (b to c) chains onto
+// the first.
 #include "core/delta_codec.hpp"
 #include "core/fingerprint.hpp"
 #include "fuzz_common.hpp"
@@ -89,7 +90,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (tight >= ab->size())
             FUZZ_CHECK(limited.has_value());
 
-        std::optional<std::string> bc = save(stored(print_b), c, UINT64_MAX, &print_c);
+        // Between saves the session keeps a base and a patch: b's fingerprint as a patch
+        // over a's reads back as b's.
+        fingerprint::Print base_print, next_print, patched;
+        base_print.members = fingerprint::members_of(root_container(a));
+        next_print.members = print_b;
+        std::string base = fingerprint::serialize(base_print);
+        std::vector<fingerprint::Member> base_members;
+        FUZZ_CHECK(fingerprint::parse(
+            base, fingerprint::serialize_patch(next_print, base, base_print.members), &patched,
+            &base_members));
+        FUZZ_CHECK(members_bytes(patched.members) == members_bytes(print_b));
+        FUZZ_CHECK(members_bytes(base_members) == base);
+
+        std::optional<std::string> bc = save(patched.members, c, UINT64_MAX, &print_c);
         FUZZ_CHECK(bc.has_value());
         FUZZ_CHECK(apply_chain(b, {*bc}) == c);
         FUZZ_CHECK(apply_chain(a, {*ab, *bc}) == c);
