@@ -9,7 +9,10 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/toast_compression.h"
 #include "access/toast_internals.h"
+#include "access/heapam.h"
 #include "executor/executor.h"
+#include "storage/bufmgr.h"
+#include "storage/freespace.h"
 #include "nodes/makefuncs.h"
 #include "utils/snapmgr.h"
 }
@@ -89,6 +92,7 @@ void open_row_writer(RowWriter *w, Oid relid) {
     w->current = table_slot_create(w->rel, &w->estate->es_tupleTable);
     w->values = static_cast<Datum *>(palloc0(desc->natts * sizeof(Datum)));
     w->nulls = static_cast<bool *>(palloc(desc->natts * sizeof(bool)));
+    w->tidied = false;
 }
 
 void close_row_writer(RowWriter *w) {
@@ -137,7 +141,80 @@ void start_insert(RowWriter *w) {
     memset(w->nulls, true, desc->natts * sizeof(bool));
 }
 
+namespace {
+
+// Page pruning (heap_page_prune_opt, on a read of a page) reclaims old row versions in place,
+// but only when the page is nearly full, and only VACUUM tells the free space map; until then
+// a new row that does not fit the page an insert is filling extends the table rather than
+// reuse a pruned page. The extension replaces the same rows again and again (the session row
+// at every save, a message that grows while it streams), and their old versions are dead by
+// the next save. So a writer has the pages its backend's last rows left pruned whatever their
+// free space (with the hint heap_update itself sets on a page it found full) and records their
+// free space, and has the page its inserts fill pruned before it adds to it.
+void prune_page(Relation rel, BlockNumber block) {
+    Buffer buffer = ReadBuffer(rel, block);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    PageSetFull(BufferGetPage(buffer));
+    LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+    heap_page_prune_opt(rel, buffer); // prunes what no running transaction can see
+    ReleaseBuffer(buffer);
+}
+
+void record_free_space(Relation rel, BlockNumber block) {
+    Buffer buffer = ReadBuffer(rel, block);
+    LockBuffer(buffer, BUFFER_LOCK_SHARE);
+    Size free = PageGetHeapFreeSpace(BufferGetPage(buffer));
+    UnlockReleaseBuffer(buffer);
+    RecordPageWithFreeSpace(rel, block, free);
+}
+
+// Pages a row left for another page (its old version could not be pruned yet: this
+// transaction replaced it), tidied by this backend's next write to the table, when the
+// version is dead to everyone; per backend, a few at most, a hint that may go stale.
+struct LeftPage {
+    Oid relid;
+    BlockNumber block;
+};
+constexpr int left_slots = 8;
+LeftPage left_pages[left_slots];
+int left_count = 0;
+
+void note_left_page(Relation rel, BlockNumber block) {
+    if (left_count == left_slots)
+        left_count = 0; // the oldest go: a hint
+    left_pages[left_count++] = {RelationGetRelid(rel), block};
+}
+
+void tidy_left_pages(Relation rel) {
+    BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+    int kept = 0;
+    for (int i = 0; i < left_count; ++i) {
+        LeftPage page = left_pages[i];
+        if (page.relid != RelationGetRelid(rel)) {
+            left_pages[kept++] = page;
+            continue;
+        }
+        if (page.block < blocks) {
+            prune_page(rel, page.block);
+            record_free_space(rel, page.block);
+        }
+    }
+    left_count = kept;
+}
+
+} // namespace
+
 void insert_row(RowWriter *w) {
+    if (!w->tidied) {
+        // The page this backend's inserts are filling may hold versions the last save
+        // replaced (prune_page): pruned, its room goes to these rows, and pages rows left
+        // are offered to them too.
+        w->tidied = true;
+        tidy_left_pages(w->rel);
+        BlockNumber target = RelationGetTargetBlock(w->rel);
+        if (target != InvalidBlockNumber && target < RelationGetNumberOfBlocks(w->rel))
+            prune_page(w->rel, target);
+    }
     store_row(w);
     ExecSimpleRelationInsert(w->result, w->estate, w->row);
     ResetPerTupleExprContext(w->estate);
@@ -157,8 +234,17 @@ void start_update(RowWriter *w, const ItemPointerData *tid) {
 
 void update_row(RowWriter *w) {
     store_row(w);
+    if (!w->tidied) {
+        w->tidied = true;
+        tidy_left_pages(w->rel);
+    }
+    BlockNumber old_block = ItemPointerGetBlockNumber(&w->current->tts_tid);
     ExecSimpleRelationUpdate(w->result, w->estate, nullptr, w->current, w->row);
     ResetPerTupleExprContext(w->estate);
+    if (ItemPointerGetBlockNumber(&w->row->tts_tid) != old_block)
+        note_left_page(w->rel, old_block);
+    else
+        record_free_space(w->rel, old_block);
 }
 
 namespace {

@@ -27,6 +27,7 @@ struct RowWriter {
     TupleTableSlot *current; // the row an update replaces
     Datum *values;           // the row being written, one entry per column
     bool *nulls;
+    bool tidied; // pages this backend's writes left were tidied (insert_row, update_row)
 };
 
 // Opens relid (RowExclusiveLock, kept to the end of the transaction) and its indexes.
@@ -47,11 +48,16 @@ Datum current_column(RowWriter *w, const char *name, bool *isnull);
 
 // Starts a new row, every column NULL.
 void start_insert(RowWriter *w);
+// The first insert or update of a writer has the pages rows left (update_row) and the page
+// this backend's inserts fill pruned first.
 void insert_row(RowWriter *w);
 
 // Starts replacing the row at tid, which this transaction has locked: the row being written
 // starts as a copy of it.
 void start_update(RowWriter *w, const ItemPointerData *tid);
+// When the new version goes to another page, the old page is pruned and its free space
+// recorded in the free space map by this backend's next write to the table (insert_row), so
+// that later rows reuse it before VACUUM runs.
 void update_row(RowWriter *w);
 
 // A new random (version 4) uuid, as gen_random_uuid() makes.
