@@ -154,9 +154,13 @@ namespace {
 void prune_page(Relation rel, BlockNumber block) {
     Buffer buffer = ReadBuffer(rel, block);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-    PageSetFull(BufferGetPage(buffer));
+    Page page = BufferGetPage(buffer);
+    bool prunable = TransactionIdIsValid(reinterpret_cast<PageHeader>(page)->pd_prune_xid);
+    if (prunable)
+        PageSetFull(page);
     LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
-    heap_page_prune_opt(rel, buffer); // prunes what no running transaction can see
+    if (prunable)
+        heap_page_prune_opt(rel, buffer); // prunes what no running transaction can see
     ReleaseBuffer(buffer);
 }
 
@@ -186,7 +190,8 @@ void note_left_page(Relation rel, BlockNumber block) {
 }
 
 void tidy_left_pages(Relation rel) {
-    BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+    BlockNumber blocks = InvalidBlockNumber; // looked up once, when needed (a VACUUM may
+                                             // have truncated the table since)
     int kept = 0;
     for (int i = 0; i < left_count; ++i) {
         LeftPage page = left_pages[i];
@@ -194,6 +199,8 @@ void tidy_left_pages(Relation rel) {
             left_pages[kept++] = page;
             continue;
         }
+        if (blocks == InvalidBlockNumber)
+            blocks = RelationGetNumberOfBlocks(rel);
         if (page.block < blocks) {
             prune_page(rel, page.block);
             record_free_space(rel, page.block);
@@ -211,8 +218,9 @@ void insert_row(RowWriter *w) {
         // are offered to them too.
         w->tidied = true;
         tidy_left_pages(w->rel);
+        // (a truncation resets the target block: it exists when set)
         BlockNumber target = RelationGetTargetBlock(w->rel);
-        if (target != InvalidBlockNumber && target < RelationGetNumberOfBlocks(w->rel))
+        if (target != InvalidBlockNumber)
             prune_page(w->rel, target);
     }
     store_row(w);
