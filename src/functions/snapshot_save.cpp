@@ -116,8 +116,10 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     add("total_snapshot_size", size);
     add("stored_bytes", storage.stored_bytes);
     set_column(&sessions, "latest_state_hash", hash_bytes);
-    if (storage.fingerprint_base)
+    if (storage.fingerprint_base) { // a new base: the old one's chunks go
         set_column(&sessions, "latest_fingerprint", storage.fingerprint_base);
+        prune_toast_target(&sessions);
+    }
     if (storage.fingerprint_patch)
         set_column(&sessions, "latest_fingerprint_patch", storage.fingerprint_patch);
     if (added > 0)

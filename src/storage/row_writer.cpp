@@ -151,7 +151,8 @@ namespace {
 // the next save. So a writer has the pages its backend's last rows left pruned whatever their
 // free space (with the hint heap_update itself sets on a page it found full) and records their
 // free space, and has the page its inserts fill pruned before it adds to it.
-void prune_page(Relation rel, BlockNumber block) {
+// False when the page still holds versions a running transaction may see (try again later).
+bool prune_page(Relation rel, BlockNumber block) {
     Buffer buffer = ReadBuffer(rel, block);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buffer);
@@ -159,9 +160,14 @@ void prune_page(Relation rel, BlockNumber block) {
     if (prunable)
         PageSetFull(page);
     LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
-    if (prunable)
+    if (prunable) {
         heap_page_prune_opt(rel, buffer); // prunes what no running transaction can see
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        prunable = TransactionIdIsValid(reinterpret_cast<PageHeader>(page)->pd_prune_xid);
+        LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+    }
     ReleaseBuffer(buffer);
+    return !prunable;
 }
 
 void record_free_space(Relation rel, BlockNumber block) {
@@ -173,8 +179,8 @@ void record_free_space(Relation rel, BlockNumber block) {
 }
 
 // Pages a row left for another page (its old version could not be pruned yet: this
-// transaction replaced it), tidied by this backend's next write to the table, when the
-// version is dead to everyone; per backend, a few at most, a hint that may go stale.
+// transaction replaced it), tidied by this backend's next writes to the table once the
+// versions are dead to everyone; per backend, a few at most, a hint that may go stale.
 struct LeftPage {
     Oid relid;
     BlockNumber block;
@@ -184,8 +190,13 @@ LeftPage left_pages[left_slots];
 int left_count = 0;
 
 void note_left_page(Relation rel, BlockNumber block) {
-    if (left_count == left_slots)
-        left_count = 0; // the oldest go: a hint
+    for (int i = 0; i < left_count; ++i)
+        if (left_pages[i].relid == RelationGetRelid(rel) && left_pages[i].block == block)
+            return;
+    if (left_count == left_slots) { // the oldest goes: a hint
+        memmove(left_pages, left_pages + 1, sizeof left_pages[0] * (left_slots - 1));
+        --left_count;
+    }
     left_pages[left_count++] = {RelationGetRelid(rel), block};
 }
 
@@ -201,10 +212,12 @@ void tidy_left_pages(Relation rel) {
         }
         if (blocks == InvalidBlockNumber)
             blocks = RelationGetNumberOfBlocks(rel);
-        if (page.block < blocks) {
-            prune_page(rel, page.block);
+        if (page.block >= blocks)
+            continue;
+        if (prune_page(rel, page.block))
             record_free_space(rel, page.block);
-        }
+        else
+            left_pages[kept++] = page; // its versions are still seen: next time
     }
     left_count = kept;
 }
@@ -238,6 +251,17 @@ void start_update(RowWriter *w, const ItemPointerData *tid) {
     TupleDesc desc = RelationGetDescr(w->rel);
     memcpy(w->values, w->current->tts_values, desc->natts * sizeof(Datum));
     memcpy(w->nulls, w->current->tts_isnull, desc->natts * sizeof(bool));
+}
+
+void prune_toast_target(RowWriter *w) {
+    Oid toast = w->rel->rd_rel->reltoastrelid;
+    if (!OidIsValid(toast))
+        return;
+    Relation rel = table_open(toast, RowExclusiveLock);
+    BlockNumber target = RelationGetTargetBlock(rel);
+    if (target != InvalidBlockNumber)
+        prune_page(rel, target);
+    table_close(rel, NoLock);
 }
 
 void update_row(RowWriter *w) {

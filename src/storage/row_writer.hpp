@@ -59,6 +59,9 @@ void start_update(RowWriter *w, const ItemPointerData *tid);
 // recorded in the free space map by this backend's next write to the table (insert_row), so
 // that later rows reuse it before VACUUM runs.
 void update_row(RowWriter *w);
+// Before an update that replaces a TOASTed value: the page this backend's TOAST chunks go to
+// is pruned, so that the chunks of values replaced before leave room for the new ones.
+void prune_toast_target(RowWriter *w);
 
 // A new random (version 4) uuid, as gen_random_uuid() makes.
 Datum random_uuid();
