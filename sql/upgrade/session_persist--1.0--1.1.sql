@@ -388,7 +388,8 @@ ALTER TABLE @extschema@.free_agent_sessions ADD COLUMN latest_fingerprint_patch 
 -- every save. An old row version stays on its page until no running transaction can see it
 -- (the update is not HOT: updated_at is indexed), and while a page still holds it the next
 -- version needs room elsewhere: the smaller the row, the more versions a page takes before a
--- save has to move the row to another page (and leave the old one empty until VACUUM).
+-- save has to move the row to another page (whose room the row writer offers to later rows
+-- once the old versions are dead: src/storage/row_writer.hpp).
 --   latest_fingerprint: STORAGE EXTERNAL (hashes do not compress: TOAST would try pglz at every
 --     save); toast_tuple_target 1024 (an eighth of the page): a base that makes the row larger
 --     goes to TOAST, where a save that keeps it writes nothing (the row keeps its pointer).
