@@ -183,6 +183,7 @@ struct SecurityCache {
     bool no_force = false;
     bool declined = false;        // the quals have subqueries: run the query instead
     ExprState *quals = nullptr;   // nullptr when no quals apply (RLS off or bypassed)
+    bool pin_path = true;         // a function of the quals may read search_path
     bool in_use = false;          // being evaluated (a nested save compiles its own)
     LocalTransactionId in_use_lxid = InvalidLocalTransactionId;
 };
@@ -200,27 +201,49 @@ void invalidate_security_sys(Datum, int, uint32) {
     security_cache.valid = false;
 }
 
-bool c_or_internal(Oid funcid, void *) {
+// What the functions the quals call allow.
+struct QualFunctions {
+    bool other_than_c = false;      // one is in another language than C or internal
+    bool may_read_search_path = false; // one could depend on search_path
+};
+
+bool note_function(Oid funcid, void *context) {
+    auto *found = static_cast<QualFunctions *>(context);
     HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-    if (!HeapTupleIsValid(proc))
-        return true;
-    Oid lang = reinterpret_cast<Form_pg_proc>(GETSTRUCT(proc))->prolang;
+    if (!HeapTupleIsValid(proc)) {
+        found->other_than_c = found->may_read_search_path = true;
+        return false;
+    }
+    auto *form = reinterpret_cast<Form_pg_proc>(GETSTRUCT(proc));
+    if (form->prolang != INTERNALlanguageId && form->prolang != ClanguageId)
+        found->other_than_c = true;
+    // Built-in functions that read search_path (regclass input, to_regclass,
+    // has_table_privilege(text, ...)) are stable, none immutable; the extension's identity
+    // functions read the claims and settings only.
+    bool immutable_builtin =
+        funcid < FirstGenbkiObjectId && form->provolatile == PROVOLATILE_IMMUTABLE;
+    bool identity = form->pronamespace == installed_extension_schema() &&
+                    form->prolang == ClanguageId &&
+                    (strcmp(NameStr(form->proname), "current_user_id") == 0 ||
+                     strcmp(NameStr(form->proname), "current_organization_id") == 0);
+    if (!immutable_builtin && !identity)
+        found->may_read_search_path = true;
     ReleaseSysCache(proc);
-    return lang != INTERNALlanguageId && lang != ClanguageId; // true stops the walk
+    return false; // look at every function
 }
-// Whether the expression calls a function in another language than C or internal.
-bool calls_other_than_c(Node *node, void *) {
+
+bool walk_functions(Node *node, void *context) {
     if (!node)
         return false;
-    if (check_functions_in_node(node, c_or_internal, nullptr))
-        return true;
-    return walk_expression(node, calls_other_than_c, nullptr);
+    check_functions_in_node(node, note_function, context);
+    return walk_expression(node, walk_functions, context);
 }
 
 struct Security {
     bool declined;
     ExprState *quals;
-    bool cached; // quals is the cache's (release_security clears its in_use)
+    bool cached;   // quals is the cache's (release_security clears its in_use)
+    bool pin_path; // evaluate quals with search_path pinned
 };
 
 // The security quals of the query for this call.
@@ -237,7 +260,7 @@ Security security_for(Query *query) {
             c.in_use = true;
             c.in_use_lxid = local_transaction_id();
         }
-        return {c.declined, c.quals, c.quals != nullptr};
+        return {c.declined, c.quals, c.quals != nullptr, c.pin_path};
     }
     if (!callbacks_registered) {
         CacheRegisterRelcacheCallback(invalidate_security, (Datum)0);
@@ -254,14 +277,16 @@ Security security_for(Query *query) {
     get_row_security_policies(query, rte, 1, &quals, &check_options, &has_row_security,
                               &has_sublinks);
     if (has_sublinks)
-        return {true, nullptr, false};
+        return {true, nullptr, false, true};
     if (quals)
         fix_opfuncids(reinterpret_cast<Node *>(quals));
+    QualFunctions functions;
+    walk_functions(reinterpret_cast<Node *>(quals), &functions);
     bool cacheable = !row_security_policy_hook_permissive &&
                      !row_security_policy_hook_restrictive && !c.in_use &&
-                     !calls_other_than_c(reinterpret_cast<Node *>(quals), nullptr);
+                     !functions.other_than_c;
     if (!cacheable)
-        return {false, quals ? ExecInitQual(quals, nullptr) : nullptr, false};
+        return {false, quals ? ExecInitQual(quals, nullptr) : nullptr, false, true};
     if (c.context)
         MemoryContextDelete(c.context);
     c = SecurityCache{};
@@ -271,6 +296,7 @@ Security security_for(Query *query) {
     c.user = user;
     c.row_security = row_security;
     c.no_force = no_force;
+    c.pin_path = functions.may_read_search_path;
     if (quals) {
         MemoryContext old = MemoryContextSwitchTo(c.context);
         c.quals = ExecInitQual(static_cast<List *>(copyObjectImpl(quals)), nullptr);
@@ -280,7 +306,7 @@ Security security_for(Query *query) {
     }
     // Invalidations that arrived while it was built leave it invalid.
     c.valid = invalidations == invalidations_before;
-    return {false, c.quals, c.quals != nullptr};
+    return {false, c.quals, c.quals != nullptr, c.pin_path};
 }
 
 void release_security(const Security &s) {
@@ -373,16 +399,9 @@ DirectLock lock_session_directly(Datum session_id, MemoryContext upper, Writable
         return DirectLock::declined;
     }
 
-    // The query's operators and the policies' functions are found and run with search_path =
-    // pg_catalog, pg_temp, as sp::run runs every query.
-    int level = NewGUCNestLevel();
-    set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-                      GUC_ACTION_SAVE, true, 0, false);
-
     Query *query = select_for_update_query(rel, selected_columns(cols));
     Security security = security_for(query);
     if (security.declined) {
-        AtEOXact_GUC(true, level);
         index_close(index, NoLock);
         table_close(rel, NoLock);
         return DirectLock::declined;
@@ -392,6 +411,15 @@ DirectLock lock_session_directly(Datum session_id, MemoryContext upper, Writable
         PreventCommandIfReadOnly("SELECT FOR NO KEY UPDATE");
     check_query_permissions(query);
 
+    // The policies' functions run with search_path = pg_catalog, pg_temp, as sp::run runs
+    // every query (the query's own operator, uuid =, is the index's), unless each of them is
+    // known not to read it.
+    int level = -1;
+    if (security.quals && security.pin_path) {
+        level = NewGUCNestLevel();
+        set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                          GUC_ACTION_SAVE, true, 0, false);
+    }
     ExprContext *econtext = CreateStandaloneExprContext();
 
     // A new snapshot after a command counter increment, as SPI takes for a query that is not
@@ -405,7 +433,8 @@ DirectLock lock_session_directly(Datum session_id, MemoryContext upper, Writable
     release_security(security);
 
     FreeExprContext(econtext, true);
-    AtEOXact_GUC(true, level);
+    if (level >= 0)
+        AtEOXact_GUC(true, level);
     index_close(index, NoLock);
     table_close(rel, NoLock);
     return result;

@@ -66,6 +66,19 @@ SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000
 RESET ROLE;
 DROP POLICY regress_sub ON free_agent_sessions;
 
+-- The policies' functions run with search_path = pg_catalog, pg_temp, as the extension's
+-- queries do: to_regclass does not find public.regress_lock_probe, so the save goes through.
+CREATE TABLE public.regress_lock_probe ();
+CREATE POLICY regress_path ON free_agent_sessions AS RESTRICTIVE FOR UPDATE
+    USING (to_regclass('regress_lock_probe') IS NULL);
+UPDATE free_agent_sessions SET name = 'open' WHERE id = '00000000-0000-0000-0000-00000000b001';
+SET ROLE regress_lock_alice;
+SELECT count(*) AS probe_found_by_caller FROM free_agent_sessions WHERE to_regclass('regress_lock_probe') IS NOT NULL;
+SELECT pg_temp.refusal($$SELECT create_session_snapshot('00000000-0000-0000-0000-00000000b001', '{"n":4}')$$) AS path_pinned;
+RESET ROLE;
+DROP POLICY regress_path ON free_agent_sessions;
+DROP TABLE public.regress_lock_probe;
+
 -- Privileges: without UPDATE on the table the lock is refused as the query's would be.
 BEGIN;
 REVOKE UPDATE ON free_agent_sessions FROM PUBLIC;
