@@ -378,7 +378,8 @@ DirectLock lock_session_directly(Datum session_id, MemoryContext upper, Writable
         return DirectLock::declined;
     Oid relid = sessions_table();
     Relation rel = table_open(relid, RowShareLock);
-    if (rel->rd_rel->relkind != RELKIND_RELATION) {
+    // A table with inheritance children: the query would scan them too.
+    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhassubclass) {
         table_close(rel, NoLock);
         return DirectLock::declined;
     }

@@ -12,7 +12,8 @@
 // table AM), following an updated row to its last version and checking it again, as
 // EvalPlanQual does, under READ COMMITTED, and failing with 40001 under REPEATABLE READ and
 // SERIALIZABLE. Where the query could differ (Citus, policies with subqueries, a table not a
-// plain one, no primary key on id), this declines and the caller runs the query.
+// plain one or with inheritance children, no primary key on id), this declines and the
+// caller runs the query.
 #pragma once
 
 #include "pg.hpp"
