@@ -42,6 +42,8 @@ struct QueryText {
     " ORDER BY snapshot_number"
 
 const QueryText query_texts[] = {
+    // (src/storage/session_lock.cpp does what LockSessionForWrite does without running it:
+    // a column added here is read there too.)
     // LockSessionForWrite: as the caller, so RLS decides; only an owner (or a role that
     // bypasses RLS) gets the row. tableoid says which relation holds it: the table, or on a
     // Citus worker running the call for the session, the local shard (placement_of()).

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "index_predicates.hpp"
 #include "pg_compat.hpp"
 
 extern "C" {
@@ -87,6 +88,7 @@ void open_row_writer(RowWriter *w, Oid relid) {
     InitResultRelInfo(w->result, w->rel, 1, nullptr, 0);
     w->result->ri_TrigDesc = nullptr; // see row_writer.hpp: no triggers
     ExecOpenIndices(w->result, false);
+    use_cached_index_predicates(w->result);
     TupleDesc desc = RelationGetDescr(w->rel);
     w->row = ExecInitExtraTupleSlot(w->estate, desc, &TTSOpsVirtual);
     w->current = table_slot_create(w->rel, &w->estate->es_tupleTable);

@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "guard.hpp"
 #include "row_writer.hpp"
+#include "session_lock.hpp"
 #include "spi_util.hpp"
 
 namespace sp {
@@ -25,6 +26,11 @@ namespace {
 
 bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableSession *out,
                                 bool skip_locked) {
+    if (!skip_locked) {
+        DirectLock direct = lock_session_directly(session_id, upper, out);
+        if (direct != DirectLock::declined)
+            return direct == DirectLock::locked;
+    }
     Datum args[] = {session_id};
     run(skip_locked ? Sql::LockSessionForWriteSkipLocked : Sql::LockSessionForWrite, args, nullptr,
         false, 1);
