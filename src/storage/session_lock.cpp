@@ -30,7 +30,7 @@ namespace sp {
 namespace {
 
 // The columns Sql::LockSessionForWrite reads (and the id its WHERE tests), in its order;
-// keep_snapshots only where the table has it (1.1).
+// keep_snapshots and latest_fingerprint_patch only where the table has them (1.1).
 enum LockColumn {
     ColUserId,
     ColOrganizationId,
@@ -42,12 +42,13 @@ enum LockColumn {
     ColKeepSnapshots,
     ColVisibility,
     ColId,
+    ColFingerprintPatch,
     ColCount_
 };
 const char *const column_names[ColCount_] = {
     "user_id",        "organization_id", "latest_snapshot_number", "message_count",
     "latest_state_hash", "latest_fingerprint", "snapshot_count", "keep_snapshots",
-    "visibility",     "id"};
+    "visibility",     "id",              "latest_fingerprint_patch"};
 
 // Column numbers, found once per relation and checked against its descriptor at each use
 // (a column dropped and added again is looked up again).
@@ -64,8 +65,8 @@ bool column_at(TupleDesc desc, AttrNumber attnum, const char *name) {
     return !att->attisdropped && strcmp(NameStr(att->attname), name) == 0;
 }
 
-// False when a column the query needs is missing (other than keep_snapshots, which a 1.0
-// table lacks).
+// False when a column the query needs is missing (other than keep_snapshots and
+// latest_fingerprint_patch, which a 1.0 table lacks).
 bool find_columns(Relation rel, Columns *out) {
     TupleDesc desc = RelationGetDescr(rel);
     bool valid = columns_cache.relid == RelationGetRelid(rel);
@@ -84,7 +85,8 @@ bool find_columns(Relation rel, Columns *out) {
         columns_cache.relid = RelationGetRelid(rel);
     }
     for (int c = 0; c < ColCount_; c++)
-        if (c != ColKeepSnapshots && columns_cache.attnum[c] == InvalidAttrNumber)
+        if (c != ColKeepSnapshots && c != ColFingerprintPatch &&
+            columns_cache.attnum[c] == InvalidAttrNumber)
             return false;
     *out = columns_cache;
     return true;
@@ -156,6 +158,10 @@ void fill(TupleTableSlot *slot, const Columns &cols, Relation rel, Datum session
     out->message_count = int32_or(slot, cols.attnum[ColMessageCount], 0);
     out->latest_state_hash = copy_varlena(slot, cols.attnum[ColLatestHash], upper);
     out->latest_fingerprint = copy_varlena(slot, cols.attnum[ColLatestFingerprint], upper);
+    out->latest_fingerprint_patch =
+        cols.attnum[ColFingerprintPatch] == InvalidAttrNumber
+            ? (Datum)0
+            : copy_varlena(slot, cols.attnum[ColFingerprintPatch], upper);
     out->row = slot->tts_tid;
     out->snapshot_count = int32_or(slot, cols.attnum[ColSnapshotCount], 0);
     out->keep_snapshots = int32_or(slot, cols.attnum[ColKeepSnapshots], -1);
