@@ -302,12 +302,16 @@ bool same_member(const Member &a, const Member &b) {
 
 // Writes the edits that turn the member list `from` into `to` (both sorted by key_hash): a
 // count, then for each changed key its hash, the operation and, for Set, the new member, for
-// Descend the edits of the object's members. Returns the count.
-size_t write_edits(const std::vector<Member> &from, const std::vector<Member> &to, Writer *w) {
+// Descend the edits of the object's members. False, with the edits unfinished, as soon as
+// they take more than `max_bytes`.
+bool write_edits(const std::vector<Member> &from, const std::vector<Member> &to, Writer *w,
+                 size_t max_bytes) {
     Writer body;
     size_t count = 0;
     size_t i = 0, j = 0;
     while (i < from.size() || j < to.size()) {
+        if (body.out.size() > max_bytes)
+            return false;
         if (j == to.size() || (i < from.size() && from[i].key_hash < to[j].key_hash)) {
             body.fixed64(from[i].key_hash);
             body.varint(static_cast<uint64_t>(Edit::Remove));
@@ -323,7 +327,8 @@ size_t write_edits(const std::vector<Member> &from, const std::vector<Member> &t
                 continue;
             if (a.kind == Kind::ObjectWithMembers && b.kind == Kind::ObjectWithMembers) {
                 Writer inner;
-                write_edits(a.members, b.members, &inner);
+                if (!write_edits(a.members, b.members, &inner, max_bytes - body.out.size()))
+                    return false;
                 body.fixed64(b.key_hash);
                 body.varint(static_cast<uint64_t>(Edit::Descend));
                 body.out += inner.out;
@@ -335,9 +340,11 @@ size_t write_edits(const std::vector<Member> &from, const std::vector<Member> &t
         }
         ++count;
     }
+    if (body.out.size() > max_bytes)
+        return false;
     w->varint(count);
     w->out += body.out;
-    return count;
+    return true;
 }
 
 } // namespace
@@ -452,12 +459,15 @@ bool parse(std::string_view base, std::string_view patch, Print *p,
 }
 
 std::string serialize_patch(const Print &next, std::string_view base,
-                            const std::vector<Member> &base_members) {
+                            const std::vector<Member> *base_members, size_t max_edit_bytes) {
     Writer w;
     w.out.append(patch_magic, sizeof patch_magic);
     w.fixed64(base_tag(base));
     w.header(next);
-    write_edits(base_members, next.members, &w);
+    if (!base_members)
+        w.varint(0); // next's members are the base's
+    else if (!write_edits(*base_members, next.members, &w, max_edit_bytes))
+        return std::string();
     w.fixed64(checksum_of(w.out));
     return std::move(w.out);
 }

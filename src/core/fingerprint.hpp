@@ -73,9 +73,13 @@ bool parse(std::string_view bytes, Print *out);
 // - the patch: the snapshot's bookkeeping and messages mark, and the members that differ from
 //   the base's (removed, set, or an object's members patched in turn), bound to the base by
 //   the base's checksum.
-// The patch of `next` against `base` (serialized) whose members are `base_members`:
+// The patch of `next` against `base` (serialized) whose members are `*base_members`, or an
+// empty string when its member edits would take more than `max_edit_bytes` (found without
+// writing them all: the caller then writes a new base). With no base_members, `base` is
+// next's own (serialize(next)) and the patch has no edits.
 std::string serialize_patch(const Print &next, std::string_view base,
-                            const std::vector<Member> &base_members);
+                            const std::vector<Member> *base_members,
+                            size_t max_edit_bytes = SIZE_MAX);
 // The fingerprint a base and its patch make (an empty patch: the base alone);
 // *base_members, when given, receives the base's members. False when either part is not one
 // this version wrote, or the patch was written against another base.

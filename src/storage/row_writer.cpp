@@ -277,8 +277,6 @@ void update_row(RowWriter *w) {
     ResetPerTupleExprContext(w->estate);
     if (ItemPointerGetBlockNumber(&w->row->tts_tid) != old_block)
         note_left_page(w->rel, old_block);
-    else
-        record_free_space(w->rel, old_block);
 }
 
 namespace {

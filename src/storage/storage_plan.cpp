@@ -53,12 +53,16 @@ std::string_view bytes_of(bytea *value) {
                  : std::string_view();
 }
 
-// The most a patch's member edits may take before the base is written again: a quarter of
-// the base (a save rewrites the patch, the base only then), at least 256 bytes, at most 1 kB
-// (the patch stays in the session row, uncompressed).
+// The most a patch's member edits may take before the base is written again: half the base
+// (a save rewrites the patch, the base only then), at least 256 bytes, at most 1 kB (the patch
+// stays in the session row, uncompressed).
 size_t patch_limit(size_t base_bytes) {
     return std::clamp<size_t>(base_bytes / 2, 256, 1024);
 }
+
+// A base smaller than this is written again at every save, with a patch of no edits: the row
+// stays small either way, and the save spends nothing on comparing members.
+constexpr size_t patch_min_base = 1024;
 
 // Sets the plan's fingerprint parts for `next`: a patch against the session's base, or a new
 // base when there is none or the patch outgrew it.
@@ -66,8 +70,9 @@ size_t patch_limit(size_t base_bytes) {
 void store_fingerprint(StoragePlan *plan, const fingerprint::Print &next, std::string_view base,
                        const std::vector<fingerprint::Member> *base_members, bool patches) {
     if (base_members && patches) {
-        std::string patch = fingerprint::serialize_patch(next, base, *base_members);
-        if (fingerprint::patch_edit_bytes(patch) <= patch_limit(base.size())) {
+        std::string patch =
+            fingerprint::serialize_patch(next, base, base_members, patch_limit(base.size()));
+        if (!patch.empty()) {
             plan->fingerprint_patch = to_bytea(patch);
             return;
         }
@@ -75,8 +80,7 @@ void store_fingerprint(StoragePlan *plan, const fingerprint::Print &next, std::s
     std::string new_base = fingerprint::serialize(next);
     plan->fingerprint_base = to_bytea(new_base);
     if (patches)
-        plan->fingerprint_patch =
-            to_bytea(fingerprint::serialize_patch(next, new_base, next.members));
+        plan->fingerprint_patch = to_bytea(fingerprint::serialize_patch(next, new_base, nullptr));
 }
 
 // The size of the state's stored form: without its messages array when that is stored by
@@ -102,10 +106,12 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_base, Datum 
         StoragePlan plan{};
         fingerprint::Print before;
         std::vector<fingerprint::Member> base_members;
+        bool patch_from_base = bytes_of(base).size() >= patch_min_base;
         plan.has_previous_mark =
-            base && fingerprint::parse(bytes_of(base), bytes_of(patch), &before, &base_members);
+            base && fingerprint::parse(bytes_of(base), bytes_of(patch), &before,
+                                       patch_from_base ? &base_members : nullptr);
         const std::vector<fingerprint::Member> *patch_from =
-            plan.has_previous_mark ? &base_members : nullptr;
+            plan.has_previous_mark && patch_from_base ? &base_members : nullptr;
         plan.previous_mark = before.messages;
         plan.messages_new_from = -1;
         plan.previous_by_ref = plan.has_previous_mark && before.messages_by_ref;
@@ -125,7 +131,7 @@ StoragePlan plan_storage(Jsonb *state, int32 number, Datum previous_base, Datum 
             delta::Arena arena;
             std::optional<jsonb::Node> d = fingerprint::delta_from(
                 before.members, root_container(state, sqlstate::data_corrupted), &next.members,
-                arena, budget, &kept, &before.messages,
+                arena, std::min<uint64_t>(budget, state_bytes), &kept, &before.messages,
                 {plan.previous_by_ref, messages_by_ref});
             have_members = true;
             if (kept != UINT32_MAX && kept == before.messages.length)

@@ -235,7 +235,7 @@ void stored_patch(Gen &gen) {
     fingerprint::Print next_print;
     next_print.messages = fingerprint::messages_mark(next);
     next_print.members = fingerprint::members_of(Container(next, "XX001"));
-    std::string patch = fingerprint::serialize_patch(next_print, base, base_print.members);
+    std::string patch = fingerprint::serialize_patch(next_print, base, &base_print.members);
     damage(gen, patch);
     if (gen.pick(2) && patch.size() >= sizeof(uint64_t)) { // sealed, as in stored_fingerprint
         size_t body = patch.size() - sizeof(uint64_t);
@@ -247,7 +247,7 @@ void stored_patch(Gen &gen) {
     std::vector<fingerprint::Member> base_members;
     if (!fingerprint::parse(base, {stored.data.get(), stored.size}, &parsed, &base_members))
         return;
-    std::string again = fingerprint::serialize_patch(parsed, base, base_members);
+    std::string again = fingerprint::serialize_patch(parsed, base, &base_members);
     fingerprint::Print reparsed;
     FUZZ_CHECK(fingerprint::parse(base, again, &reparsed));
     FUZZ_CHECK(fingerprint::serialize(reparsed) == fingerprint::serialize(parsed));

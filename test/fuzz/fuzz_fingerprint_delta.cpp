@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         std::string base = fingerprint::serialize(base_print);
         std::vector<fingerprint::Member> base_members;
         FUZZ_CHECK(fingerprint::parse(
-            base, fingerprint::serialize_patch(next_print, base, base_print.members), &patched,
+            base, fingerprint::serialize_patch(next_print, base, &base_print.members), &patched,
             &base_members));
         FUZZ_CHECK(members_bytes(patched.members) == members_bytes(print_b));
         FUZZ_CHECK(members_bytes(base_members) == base);

@@ -447,7 +447,7 @@ TEST(Fingerprint, CountStoredBytesRewritesTheField) {
     p.messages = fingerprint::messages_mark(root(s));
     p.members = fingerprint::members_of(root_container(s));
     std::string base = fingerprint::serialize(p);
-    std::string patch = fingerprint::serialize_patch(p, base, p.members);
+    std::string patch = fingerprint::serialize_patch(p, base, &p.members);
     ASSERT_TRUE(fingerprint::count_stored_bytes(&patch, true, 200));
     ASSERT_TRUE(fingerprint::count_stored_bytes(&patch, false, 1u << 20));
     fingerprint::Print back;
@@ -459,7 +459,7 @@ TEST(Fingerprint, CountStoredBytesRewritesTheField) {
     EXPECT_TRUE(back.messages_by_ref);
     p.keyframe_bytes = 300;
     p.delta_bytes_since = 120u + (1u << 20);
-    EXPECT_EQ(patch, fingerprint::serialize_patch(p, base, p.members));
+    EXPECT_EQ(patch, fingerprint::serialize_patch(p, base, &p.members));
     std::string garbage = "not a fingerprint";
     EXPECT_FALSE(fingerprint::count_stored_bytes(&garbage, true, 1));
     EXPECT_FALSE(fingerprint::count_stored_bytes(&base, true, 1)); // a base is not a patch
@@ -492,12 +492,12 @@ TEST(Fingerprint, APatchOverItsBaseGivesTheWholeFingerprint) {
               agent_state(b, 3, 1)}) { // nothing in common with the base
             fingerprint::Print next = print_of(next_state, 4);
             next.deltas_since = 2;
-            std::string patch = fingerprint::serialize_patch(next, base, base_print.members);
+            std::string patch = fingerprint::serialize_patch(next, base, &base_print.members);
             fingerprint::Print back;
             std::vector<fingerprint::Member> base_members;
             ASSERT_TRUE(fingerprint::parse(base, patch, &back, &base_members)) << depth;
             EXPECT_EQ(fingerprint::serialize(back), fingerprint::serialize(next)) << depth;
-            EXPECT_EQ(fingerprint::serialize_patch(back, base, base_members), patch);
+            EXPECT_EQ(fingerprint::serialize_patch(back, base, &base_members), patch);
         }
         // no patch: the base alone
         fingerprint::Print back;
@@ -514,16 +514,21 @@ TEST(Fingerprint, APatchCostsTheChangedMembers) {
         std::string old_state = deep_state(b, depth, 1, 2);
         fingerprint::Print base_print = print_of(old_state, 1);
         std::string base = fingerprint::serialize(base_print);
-        std::string same = fingerprint::serialize_patch(base_print, base, base_print.members);
+        std::string same = fingerprint::serialize_patch(base_print, base, &base_print.members);
         EXPECT_EQ(fingerprint::patch_edit_bytes(same), 1u); // an edit count of 0
         fingerprint::Print next = print_of(deep_state(b, depth, 2, 2), 1);
-        std::string patch = fingerprint::serialize_patch(next, base, base_print.members);
+        std::string patch = fingerprint::serialize_patch(next, base, &base_print.members);
         ASSERT_GT(base.size(), 1500u);
         // the two facts and the turn counter, 18 bytes each (key hash, operation, kind,
         // value hash), and 10 bytes per object on the way down (edit count, key hash,
         // operation)
         EXPECT_EQ(fingerprint::patch_edit_bytes(patch), 1u + 3u * 18 + 10u * (depth - 1))
             << depth;
+        // over a limit, no patch (the save writes a new base instead)
+        size_t edits = fingerprint::patch_edit_bytes(patch);
+        EXPECT_EQ(fingerprint::serialize_patch(next, base, &base_print.members, edits), patch);
+        EXPECT_TRUE(
+            fingerprint::serialize_patch(next, base, &base_print.members, edits - 20).empty());
     }
 }
 
@@ -538,7 +543,7 @@ TEST(Fingerprint, APatchParsesOnlyOverItsOwnBase) {
     other.keyframe_number = 2;
     std::string other_base = fingerprint::serialize(other);
     fingerprint::Print next = print_of(deep_state(b, 3, 2, 2), 1);
-    const std::string patch = fingerprint::serialize_patch(next, base, pa.members);
+    const std::string patch = fingerprint::serialize_patch(next, base, &pa.members);
     fingerprint::Print back;
     ASSERT_TRUE(fingerprint::parse(base, patch, &back));
     EXPECT_FALSE(fingerprint::parse(other_base, patch, &back));
