@@ -15,6 +15,7 @@ extern "C" {
 #include "storage/bufmgr.h"
 #include "storage/freespace.h"
 #include "nodes/makefuncs.h"
+#include "access/xact.h"
 #include "utils/snapmgr.h"
 }
 
@@ -153,23 +154,24 @@ namespace {
 // the next save. So a writer has the pages its backend's last rows left pruned whatever their
 // free space (with the hint heap_update itself sets on a page it found full) and records their
 // free space, and has the page its inserts fill pruned before it adds to it.
-// False when the page still holds versions a running transaction may see (try again later).
-bool prune_page(Relation rel, BlockNumber block) {
+// Returns the xid a version the page still holds waits for (pd_prune_xid: the oldest that
+// deleted one), InvalidTransactionId when nothing is left to prune.
+TransactionId prune_page(Relation rel, BlockNumber block) {
     Buffer buffer = ReadBuffer(rel, block);
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buffer);
-    bool prunable = TransactionIdIsValid(reinterpret_cast<PageHeader>(page)->pd_prune_xid);
-    if (prunable)
+    TransactionId waits = reinterpret_cast<PageHeader>(page)->pd_prune_xid;
+    if (TransactionIdIsValid(waits))
         PageSetFull(page);
     LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
-    if (prunable) {
+    if (TransactionIdIsValid(waits)) {
         heap_page_prune_opt(rel, buffer); // prunes what no running transaction can see
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
-        prunable = TransactionIdIsValid(reinterpret_cast<PageHeader>(page)->pd_prune_xid);
+        waits = reinterpret_cast<PageHeader>(page)->pd_prune_xid;
         LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
     }
     ReleaseBuffer(buffer);
-    return !prunable;
+    return waits;
 }
 
 void record_free_space(Relation rel, BlockNumber block) {
@@ -181,45 +183,56 @@ void record_free_space(Relation rel, BlockNumber block) {
 }
 
 // Pages a row left for another page (its old version could not be pruned yet: this
-// transaction replaced it), tidied by this backend's next writes to the table once the
-// versions are dead to everyone; per backend, a few at most, a hint that may go stale.
+// transaction replaced it), tidied by this backend's writes to the table once the versions
+// are dead to everyone (`waits`, the xid that deleted them, is checked against the oldest
+// running transaction without reading the page); per backend, the newest few, a hint that
+// may go stale.
 struct LeftPage {
     Oid relid;
     BlockNumber block;
+    TransactionId waits;
 };
-constexpr int left_slots = 8;
+constexpr int left_slots = 64;
 LeftPage left_pages[left_slots];
 int left_count = 0;
 
 void note_left_page(Relation rel, BlockNumber block) {
+    TransactionId xid = GetTopTransactionIdIfAny();
     for (int i = 0; i < left_count; ++i)
-        if (left_pages[i].relid == RelationGetRelid(rel) && left_pages[i].block == block)
+        if (left_pages[i].relid == RelationGetRelid(rel) && left_pages[i].block == block) {
+            left_pages[i].waits = xid;
             return;
+        }
     if (left_count == left_slots) { // the oldest goes: a hint
         memmove(left_pages, left_pages + 1, sizeof left_pages[0] * (left_slots - 1));
         --left_count;
     }
-    left_pages[left_count++] = {RelationGetRelid(rel), block};
+    left_pages[left_count++] = {RelationGetRelid(rel), block, xid};
 }
 
 void tidy_left_pages(Relation rel) {
+    if (left_count == 0)
+        return;
+    GlobalVisState *horizon = GlobalVisTestFor(rel);
     BlockNumber blocks = InvalidBlockNumber; // looked up once, when needed (a VACUUM may
                                              // have truncated the table since)
     int kept = 0;
     for (int i = 0; i < left_count; ++i) {
         LeftPage page = left_pages[i];
-        if (page.relid != RelationGetRelid(rel)) {
-            left_pages[kept++] = page;
+        if (page.relid != RelationGetRelid(rel) ||
+            (TransactionIdIsValid(page.waits) &&
+             !GlobalVisTestIsRemovableXid(horizon, page.waits))) {
+            left_pages[kept++] = page; // another table's, or still seen: later
             continue;
         }
         if (blocks == InvalidBlockNumber)
             blocks = RelationGetNumberOfBlocks(rel);
         if (page.block >= blocks)
             continue;
-        if (prune_page(rel, page.block))
-            record_free_space(rel, page.block);
-        else
-            left_pages[kept++] = page; // its versions are still seen: next time
+        page.waits = prune_page(rel, page.block);
+        record_free_space(rel, page.block);
+        if (TransactionIdIsValid(page.waits))
+            left_pages[kept++] = page; // newer versions wait on it: again later
     }
     left_count = kept;
 }
@@ -277,6 +290,8 @@ void update_row(RowWriter *w) {
     ResetPerTupleExprContext(w->estate);
     if (ItemPointerGetBlockNumber(&w->row->tts_tid) != old_block)
         note_left_page(w->rel, old_block);
+    else // what the page holds now, for a row that must move from a fuller one
+        record_free_space(w->rel, old_block);
 }
 
 namespace {
