@@ -51,8 +51,9 @@ bool try_lock_session_for_write(Datum session_id, MemoryContext upper, WritableS
     out->id = datumCopy(session_id, false, UUID_LEN);
     MemoryContextSwitchTo(spi);
     out->visibility = column(0, 10, &isnull); // an enum: by value
-    out->placement = placement_of(DatumGetObjectId(column(0, 11, &isnull)), session_id);
     out->latest_fingerprint_patch = column_copy(0, 12, &isnull, upper);
+    // last: on Citus, placement_of runs a query of its own (SPI_tuptable is then its result)
+    out->placement = placement_of(DatumGetObjectId(column(0, 11, &isnull)), session_id);
     return true;
 }
 
