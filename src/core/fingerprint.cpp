@@ -458,18 +458,29 @@ bool parse(std::string_view base, std::string_view patch, Print *p,
     return r.edits(&p->members, 1) && r.at == bytes.size();
 }
 
-std::string serialize_patch(const Print &next, std::string_view base,
-                            const std::vector<Member> *base_members, size_t max_edit_bytes) {
+namespace {
+
+// A patch's bytes (read_patch): its base's tag, the header of `header`, the encoded edits.
+std::string sealed_patch(uint64_t tag, const Print &header, std::string_view edits) {
     Writer w;
     w.out.append(patch_magic, sizeof patch_magic);
-    w.fixed64(base_tag(base));
-    w.header(next);
-    if (!base_members)
-        w.varint(0); // next's members are the base's
-    else if (!write_edits(*base_members, next.members, &w, max_edit_bytes))
-        return std::string();
+    w.fixed64(tag);
+    w.header(header);
+    w.out.append(edits);
     w.fixed64(checksum_of(w.out));
     return std::move(w.out);
+}
+
+} // namespace
+
+std::string serialize_patch(const Print &next, std::string_view base,
+                            const std::vector<Member> *base_members, size_t max_edit_bytes) {
+    Writer edits;
+    if (!base_members)
+        edits.varint(0); // next's members are the base's
+    else if (!write_edits(*base_members, next.members, &edits, max_edit_bytes))
+        return std::string();
+    return sealed_patch(base_tag(base), next, edits.out);
 }
 
 size_t patch_edit_bytes(std::string_view patch) {
@@ -488,13 +499,8 @@ bool count_stored_bytes(std::string *patch, bool keyframe, uint64_t bytes) {
     if (!read_patch(*patch, &tag, &p, &at, &body))
         return false;
     (keyframe ? p.keyframe_bytes : p.delta_bytes_since) += bytes;
-    Writer w; // the header's varints may change size: the patch is written again
-    w.out.append(patch_magic, sizeof patch_magic);
-    w.fixed64(tag);
-    w.header(p);
-    w.out.append(body.substr(at));
-    w.fixed64(checksum_of(w.out));
-    *patch = std::move(w.out);
+    // the header's varints may change size: the patch is written again
+    *patch = sealed_patch(tag, p, body.substr(at));
     return true;
 }
 

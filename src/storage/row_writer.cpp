@@ -237,20 +237,26 @@ void tidy_left_pages(Relation rel) {
     left_count = kept;
 }
 
+// Before a writer's first row: pages rows left are offered to the rows to come and, for an
+// insert, the page this backend's inserts fill, which may hold versions the last save
+// replaced, is pruned so that its room goes to these rows.
+void tidy_before_first_row(RowWriter *w, bool inserting) {
+    if (w->tidied)
+        return;
+    w->tidied = true;
+    tidy_left_pages(w->rel);
+    if (!inserting)
+        return;
+    // (a truncation resets the target block: it exists when set)
+    BlockNumber target = RelationGetTargetBlock(w->rel);
+    if (target != InvalidBlockNumber)
+        prune_page(w->rel, target);
+}
+
 } // namespace
 
 void insert_row(RowWriter *w) {
-    if (!w->tidied) {
-        // The page this backend's inserts are filling may hold versions the last save
-        // replaced (prune_page): pruned, its room goes to these rows, and pages rows left
-        // are offered to them too.
-        w->tidied = true;
-        tidy_left_pages(w->rel);
-        // (a truncation resets the target block: it exists when set)
-        BlockNumber target = RelationGetTargetBlock(w->rel);
-        if (target != InvalidBlockNumber)
-            prune_page(w->rel, target);
-    }
+    tidy_before_first_row(w, true);
     store_row(w);
     ExecSimpleRelationInsert(w->result, w->estate, w->row);
     ResetPerTupleExprContext(w->estate);
@@ -281,10 +287,7 @@ void prune_toast_target(RowWriter *w) {
 
 void update_row(RowWriter *w) {
     store_row(w);
-    if (!w->tidied) {
-        w->tidied = true;
-        tidy_left_pages(w->rel);
-    }
+    tidy_before_first_row(w, false);
     BlockNumber old_block = ItemPointerGetBlockNumber(&w->current->tts_tid);
     ExecSimpleRelationUpdate(w->result, w->estate, nullptr, w->current, w->row);
     ResetPerTupleExprContext(w->estate);
