@@ -151,6 +151,17 @@ CREATE TABLE @extschema@.session_messages (
 );
 COMMENT ON TABLE @extschema@.session_messages IS
     'Append-only message history; written by append_session_messages and create_session_snapshot';
+-- A message's content is compressed by the row writer (lz4, src/storage/row_writer.cpp) and
+-- stays in its row up to a whole page (toast_tuple_target: the most the page takes): under the
+-- default target TOAST moves every row past 2 kB (a reply or a tool result compressed) to
+-- chunks in its own table, each chunk with a row header and an index entry, the row with a
+-- pointer, and a restore fetches them through the TOAST index. A message larger than a page
+-- compressed still goes to TOAST.
+DO $$
+BEGIN
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.session_messages SET (toast_tuple_target = %s)',
+                              pg_catalog.current_setting('block_size')::integer - 32);
+END $$;
 CREATE INDEX session_messages_user_idx ON @extschema@.session_messages (user_id);
 CREATE INDEX session_messages_organization_idx
     ON @extschema@.session_messages (organization_id, session_id)

@@ -35,5 +35,25 @@ SELECT p.rows = s.rows AS one_row_a_message,
        (SELECT count(DISTINCT (ctid::text::point)[0]) AS pages, count(*) AS rows FROM session_messages
          WHERE session_id = '00000000-0000-0000-0000-00000000a002') p;
 SELECT get_latest_snapshot('00000000-0000-0000-0000-00000000a002') = pg_temp.conversation(100, 3) AS restores;
+-- A message stays in its row up to a whole page (toast_tuple_target, 20_tables.sql): a 7 kB
+-- reply adds no TOAST chunk; one larger than a page goes to TOAST as before.
+CREATE FUNCTION pg_temp.history_toast_chunks() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s',
+        (SELECT reltoastrelid::regclass FROM pg_class WHERE oid = 'session_messages'::regclass)) INTO n;
+    RETURN n;
+END $$;
+INSERT INTO free_agent_sessions (id, name) VALUES ('00000000-0000-0000-0000-00000000a003', 'long replies');
+CREATE TEMP TABLE toast_chunks AS SELECT pg_temp.history_toast_chunks() AS before;
+SELECT create_session_snapshot('00000000-0000-0000-0000-00000000a003', jsonb_build_object('messages',
+         jsonb_build_array(jsonb_build_object('role', 'assistant', 'content', left(pg_temp.reply(1, 40), 7000))))) IS NOT NULL AS saved;
+SELECT pg_temp.history_toast_chunks() - before AS chunks_for_7_kb FROM toast_chunks;
+SELECT create_session_snapshot('00000000-0000-0000-0000-00000000a003', jsonb_build_object('messages',
+         jsonb_build_array(jsonb_build_object('role', 'assistant', 'content', left(pg_temp.reply(1, 40), 7000)),
+                           jsonb_build_object('role', 'assistant', 'content', pg_temp.reply(2, 60))))) IS NOT NULL AS saved;
+SELECT pg_temp.history_toast_chunks() - before > 0 AS larger_than_a_page_in_toast FROM toast_chunks;
+SELECT octet_length(content) FROM session_messages
+ WHERE session_id = '00000000-0000-0000-0000-00000000a003' ORDER BY message_order;
 ALTER TABLE session_messages RESET (autovacuum_enabled);
 DELETE FROM free_agent_sessions;
