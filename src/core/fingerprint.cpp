@@ -70,21 +70,33 @@ uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark,
     return full;
 }
 
-// An object's members in key_hash order: (hash, index in the object).
+// An object's members in key_hash order: (hash, index in the object, the key, the value).
+// The key and value are read here, in the object's own order (each read O(1): Container keeps
+// a running offset), since reading them in hash order would walk back up to the offset stride
+// for each.
 struct HashedKey {
     uint64_t hash;
     uint32_t index;
+    std::string_view key;
+    Value value;
 };
 using KeyOrder = std::vector<HashedKey>;
 
 // Fills *order; false when two keys have the same hash.
 bool order_by_key_hash(const Container &object, KeyOrder *order) {
     order->resize(object.size());
-    for (uint32_t i = 0; i < object.size(); ++i)
-        (*order)[i] = {delta::key_hash(object.key(i)), i};
+    for (uint32_t i = 0; i < object.size(); ++i) {
+        std::string_view key = object.key(i);
+        (*order)[i] = {delta::key_hash(key), i, key, Value{}};
+    }
+    std::vector<uint32_t> position(object.size()); // index -> slot, filled after the sort
     std::sort(order->begin(), order->end(), [](const HashedKey &a, const HashedKey &b) {
         return a.hash < b.hash || (a.hash == b.hash && a.index < b.index);
     });
+    for (size_t slot = 0; slot < order->size(); ++slot)
+        position[(*order)[slot].index] = static_cast<uint32_t>(slot);
+    for (uint32_t i = 0; i < object.size(); ++i)
+        (*order)[position[i]].value = object.value(i);
     for (size_t i = 1; i < order->size(); ++i)
         if ((*order)[i].hash == (*order)[i - 1].hash)
             return false;
@@ -354,7 +366,7 @@ std::vector<Member> members_of(const Container &object, const KeyOrder &order, i
     out.reserve(object.size());
     KeyOrder inner;
     for (const HashedKey &k : order) {
-        Value v = object.value(k.index);
+        const Value &v = k.value;
         Member m;
         m.key_hash = k.hash;
         if (v.is_container()) {
@@ -562,8 +574,8 @@ struct PrintDiffer {
                 ++i;
                 continue;
             }
-            std::string_view key = next.key(order[j].index);
-            Value v = next.value(order[j].index);
+            std::string_view key = order[j].key;
+            Value v = order[j].value;
             const Member *before = c == 0 ? &old[i] : nullptr;
             if (depth == 1 && key == "messages" && stored.next_by_ref) {
                 // the array is kept out of the stored form: only its fingerprint is
