@@ -93,26 +93,34 @@ uint64 next_batch(int32 keep_count, bool bypass, Datum after, bool from_start, D
 
 namespace sp {
 
-int32 cleanup_session(Datum session_id, int32 latest, const CleanupRequest &req) {
+Pruned prune_chain(Datum session_id, int32 latest, const CleanupRequest &req) {
+    Pruned pruned;
     int32 cutoff = latest - req.keep_count;
     if (cutoff < 1)
-        return 0;
-    int32 deleted = 0;
+        return pruned;
     as_table_owner([&] {
-        int64 stored_change = repair_chain(session_id, cutoff, req);
+        pruned.stored_change = repair_chain(session_id, cutoff, req);
         Datum args[] = {session_id, Int32GetDatum(cutoff), req.older_than};
         char nulls[] = {' ', ' ', null_flag(!req.has_older_than)};
         run(Sql::DeleteSnapshots, args, nulls, false);
-        deleted = column_int32(0, 1);
-        int64 deleted_size = column_int64(0, 2);
-        stored_change -= column_int64(0, 3);
-        if (deleted == 0 && stored_change == 0)
-            return;
-        Datum count_args[] = {session_id, Int32GetDatum(deleted), Int64GetDatum(deleted_size),
-                              Int64GetDatum(stored_change)};
+        pruned.deleted = column_int32(0, 1);
+        pruned.deleted_size = column_int64(0, 2);
+        pruned.stored_change -= column_int64(0, 3);
+    });
+    return pruned;
+}
+
+int32 cleanup_session(Datum session_id, int32 latest, const CleanupRequest &req) {
+    Pruned pruned = prune_chain(session_id, latest, req);
+    if (pruned.deleted == 0 && pruned.stored_change == 0)
+        return 0;
+    as_table_owner([&] {
+        Datum count_args[] = {session_id, Int32GetDatum(pruned.deleted),
+                              Int64GetDatum(pruned.deleted_size),
+                              Int64GetDatum(pruned.stored_change)};
         run(Sql::CountCleanup, count_args, nullptr, false);
     });
-    return deleted;
+    return pruned.deleted;
 }
 
 int32 retention_count(int32 session_keep) {

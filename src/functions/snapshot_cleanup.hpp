@@ -13,9 +13,20 @@ struct CleanupRequest {
     bool has_older_than;
 };
 
-// Prunes one session the caller has locked for writing (lock_session_for_write), whose latest
-// snapshot is `latest`, to its newest keep_count snapshots; kept deltas whose base goes are
-// rewritten as keyframes first. Returns the number deleted. Call inside SPI.
+// What pruning a chain changed, for the session's counters.
+struct Pruned {
+    int32 deleted = 0;
+    int64 deleted_size = 0;   // their snapshot_size
+    int64 stored_change = 0;  // stored bytes: deltas rewritten as keyframes, less those deleted
+};
+
+// Prunes the chain of one session the caller has locked for writing (lock_session_for_write),
+// whose latest snapshot is `latest`, to its newest keep_count snapshots; kept deltas whose
+// base goes are rewritten as keyframes first. Leaves the session's counters to the caller.
+// Call inside SPI.
+Pruned prune_chain(Datum session_id, int32 latest, const CleanupRequest &req);
+
+// prune_chain, then the session's counters; returns the number deleted.
 int32 cleanup_session(Datum session_id, int32 latest, const CleanupRequest &req);
 
 // The retention count for a session whose own keep_snapshots is `session_keep` (-1: none):

@@ -63,10 +63,12 @@ void check_size(Datum session_id, int64 size) {
 
 // Writes the new chain row, the messages the save syncs (may be NULL) and the session's
 // counters without planning a statement (row_writer.hpp), after the session was locked as
-// the caller.
+// the caller. With `keep` > 0 the chain is first pruned back to `keep` snapshots (retention),
+// and the session row's one update counts that too.
 void write_snapshot(Datum session_id, const WritableSession &session, int32 number, int64 size,
                     const StoragePlan &storage, Datum message_refs, StateHash hash,
-                    Jsonb *metadata, Jsonb *new_messages, const SaveResult &result) {
+                    Jsonb *metadata, Jsonb *new_messages, const SaveResult &result,
+                    int32 keep) {
     Datum now = result.created_at;
     Datum hash_bytes = state_hash_bytea(hash);
     RowWriter chain;
@@ -101,6 +103,12 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
     if (added > 0)
         insert_messages(session_id, session, new_messages, number, now);
 
+    Pruned pruned;
+    if (keep > 0) {
+        CommandCounterIncrement(); // pruning reads the rows written above
+        pruned = prune_chain(session_id, number, {keep, (Datum)0, false});
+    }
+
     RowWriter sessions;
     start_session_update(&sessions, session);
     bool isnull;
@@ -109,12 +117,12 @@ void write_snapshot(Datum session_id, const WritableSession &session, int32 numb
         set_column(&sessions, column, Int64GetDatum(before + amount));
     };
     int32 count = DatumGetInt32(current_column(&sessions, "snapshot_count", &isnull));
-    set_column(&sessions, "snapshot_count", Int32GetDatum(count + 1));
+    set_column(&sessions, "snapshot_count", Int32GetDatum(count + 1 - pruned.deleted));
     set_column(&sessions, "latest_snapshot_number", Int32GetDatum(number));
     set_column(&sessions, "last_snapshot_at", now);
     set_column(&sessions, "latest_snapshot_size", Int64GetDatum(size));
-    add("total_snapshot_size", size);
-    add("stored_bytes", storage.stored_bytes);
+    add("total_snapshot_size", size - pruned.deleted_size);
+    add("stored_bytes", storage.stored_bytes + pruned.stored_change);
     set_column(&sessions, "latest_state_hash", hash_bytes);
     if (storage.fingerprint_base) { // a new base: the old one's chunks go
         set_column(&sessions, "latest_fingerprint", storage.fingerprint_base);
@@ -221,8 +229,12 @@ SaveResult save_snapshot(const SaveRequest &request) {
         result.id = random_uuid();
         result.created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
         MemoryContextSwitchTo(spi);
+        // Retention: a session more than its slack over its count is pruned back to it, in
+        // this transaction (chain-safe, as cleanup_old_snapshots does).
+        int32 keep = retention_count(session.keep_snapshots);
+        bool prunes = keep > 0 && session.snapshot_count + 1 > keep + retention_slack(keep);
         write_snapshot(session_id, session, number, size, storage, message_refs, hash, metadata,
-                       new_messages, result);
+                       new_messages, result, prunes ? keep : 0);
         result.created = true;
         result.snapshot_number = number;
         result.kind = storage.keyframe ? "full" : "delta";
@@ -231,11 +243,6 @@ SaveResult save_snapshot(const SaveRequest &request) {
             notify_session_event(session_id, "messages",
                                  session.message_count + JB_ROOT_COUNT(new_messages));
         notify_session_event(session_id, "snapshot", number);
-        // Retention: a session more than its slack over its count is pruned back to it, in
-        // this transaction (chain-safe, as cleanup_old_snapshots does).
-        int32 keep = retention_count(session.keep_snapshots);
-        if (keep > 0 && session.snapshot_count + 1 > keep + retention_slack(keep))
-            cleanup_session(session_id, number, {keep, (Datum)0, false});
     }
     SPI_finish();
 
