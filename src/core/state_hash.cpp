@@ -6,10 +6,27 @@
 
 namespace sp {
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+namespace detail {
+// state_hash_avx2.cpp
+void hash_state_avx2(const void *data, size_t length, uint8_t digest[StateHash::size]);
+} // namespace detail
+
+namespace {
+const bool has_avx2 = __builtin_cpu_supports("avx2");
+} // namespace
+#endif
+
 StateHash hash_state(const void *data, size_t length) {
+    StateHash h;
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (has_avx2) {
+        detail::hash_state_avx2(data, length, h.bytes);
+        return h;
+    }
+#endif
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits(data, length));
-    StateHash h;
     static_assert(sizeof canonical.digest == StateHash::size, "XXH3-128 is 16 bytes");
     memcpy(h.bytes, canonical.digest, StateHash::size);
     return h;
