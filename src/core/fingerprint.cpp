@@ -1,4 +1,5 @@
 #include "core/fingerprint.hpp"
+#include "core/state_hash.hpp"
 
 // Header-only: XXH3 is inlined, no library at run time.
 #define XXH_INLINE_ALL
@@ -51,14 +52,18 @@ uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark,
                     uint64_t *bytes_after_mark = nullptr) {
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
+    // the messages array of a long session is most of its state: AVX2 where there is one
+    auto update = detail::cpu_has_avx2
+                      ? [](XXH3_state_t *s, const void *p, size_t n) { detail::xxh3_64_update_avx2(s, p, n); }
+                      : [](XXH3_state_t *s, const void *p, size_t n) { XXH3_64bits_update(s, p, n); };
     uint64_t after = 0;
     for (uint32_t i = 0; i < array.size(); ++i) {
         if (i == mark && at_mark)
             *at_mark = XXH3_64bits_digest(&state);
         Value e = array.element(i);
         uint32_t head[2] = {static_cast<uint32_t>(e.type), e.length};
-        XXH3_64bits_update(&state, head, sizeof head);
-        XXH3_64bits_update(&state, e.data, e.length);
+        update(&state, head, sizeof head);
+        update(&state, e.data, e.length);
         if (i >= mark)
             after += e.length;
     }

@@ -1,4 +1,7 @@
-// XXH3-128 compiled for AVX2, which hash_state (state_hash.cpp) calls on CPUs that have it.
+// XXH3 compiled for AVX2, which hash_state (state_hash.cpp) and the fingerprint's running
+// hash of an array (fingerprint.cpp) call on CPUs that have it. Only functions of internal
+// linkage (XXH_INLINE_ALL) and these two are compiled here: an inline function of a shared
+// header compiled for AVX2 could be the copy the linker keeps for the whole extension.
 // XXH3's result does not depend on the vector unit that computes it, so a state hashes the
 // same on every machine; AVX2 takes about half the instructions of SSE2 (the x86-64
 // baseline) on a large state, which every save and every restore hashes whole. The target
@@ -25,6 +28,10 @@ void hash_state_avx2(const void *data, size_t length, uint8_t digest[StateHash::
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits(data, length));
     memcpy(digest, canonical.digest, StateHash::size);
+}
+
+void xxh3_64_update_avx2(void *state, const void *data, size_t length) {
+    XXH3_64bits_update(static_cast<XXH3_state_t *>(state), data, length);
 }
 
 } // namespace sp::detail

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 using sp::hash_state;
@@ -52,5 +53,25 @@ TEST(StateHash, SameOnEveryVectorUnit) {
             sp::detail::hash_state_avx2(bytes.data(), length, avx2.bytes);
             EXPECT_EQ(avx2, scalar) << "length " << length;
         }
+    }
+}
+
+// The fingerprint's running hash of an array (fingerprint.cpp, hash_array) feeds XXH3's
+// streaming state piece by piece through the AVX2 build where there is one: the same
+// XXH3-64 as the portable code over the whole, at any piece sizes.
+TEST(StateHash, StreamingUpdateSameOnEveryVectorUnit) {
+    if (!sp::detail::cpu_has_avx2)
+        GTEST_SKIP() << "no AVX2 on this CPU";
+    std::string bytes;
+    for (size_t i = 0; i < 200000; ++i)
+        bytes.push_back(static_cast<char>((i * 40503u) >> 7));
+    for (size_t piece : {size_t{1}, size_t{8}, size_t{63}, size_t{64}, size_t{257}, size_t{5000}}) {
+        XXH3_state_t state;
+        XXH3_64bits_reset(&state);
+        for (size_t at = 0; at < bytes.size(); at += piece)
+            sp::detail::xxh3_64_update_avx2(&state, bytes.data() + at,
+                                            std::min(piece, bytes.size() - at));
+        EXPECT_EQ(XXH3_64bits_digest(&state), XXH3_64bits(bytes.data(), bytes.size()))
+            << "pieces of " << piece;
     }
 }
