@@ -52,18 +52,15 @@ uint64_t hash_array(const Container &array, uint32_t mark, uint64_t *at_mark,
                     uint64_t *bytes_after_mark = nullptr) {
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
-    // the messages array of a long session is most of its state: AVX2 where there is one
-    auto update = detail::cpu_has_avx2
-                      ? [](XXH3_state_t *s, const void *p, size_t n) { detail::xxh3_64_update_avx2(s, p, n); }
-                      : [](XXH3_state_t *s, const void *p, size_t n) { XXH3_64bits_update(s, p, n); };
     uint64_t after = 0;
     for (uint32_t i = 0; i < array.size(); ++i) {
         if (i == mark && at_mark)
             *at_mark = XXH3_64bits_digest(&state);
         Value e = array.element(i);
         uint32_t head[2] = {static_cast<uint32_t>(e.type), e.length};
-        update(&state, head, sizeof head);
-        update(&state, e.data, e.length);
+        // (the messages array of a long session is most of its state: AVX2 where there is one)
+        detail::xxh3_64_update(&state, head, sizeof head);
+        detail::xxh3_64_update(&state, e.data, e.length);
         if (i >= mark)
             after += e.length;
     }
@@ -94,14 +91,11 @@ bool order_by_key_hash(const Container &object, KeyOrder *order) {
         std::string_view key = object.key(i);
         (*order)[i] = {delta::key_hash(key), i, key, Value{}};
     }
-    std::vector<uint32_t> position(object.size()); // index -> slot, filled after the sort
+    for (uint32_t i = 0; i < object.size(); ++i) // the values after the keys, as stored
+        (*order)[i].value = object.value(i);
     std::sort(order->begin(), order->end(), [](const HashedKey &a, const HashedKey &b) {
         return a.hash < b.hash || (a.hash == b.hash && a.index < b.index);
     });
-    for (size_t slot = 0; slot < order->size(); ++slot)
-        position[(*order)[slot].index] = static_cast<uint32_t>(slot);
-    for (uint32_t i = 0; i < object.size(); ++i)
-        (*order)[position[i]].value = object.value(i);
     for (size_t i = 1; i < order->size(); ++i)
         if ((*order)[i].hash == (*order)[i - 1].hash)
             return false;

@@ -21,11 +21,12 @@ struct StateHash {
 StateHash hash_state(const void *data, size_t length);
 
 namespace detail {
-// Whether the CPU has AVX2 (state_hash_avx2.cpp's builds of XXH3 are then used).
+// Whether the CPU has AVX2 (state_hash_avx2.cpp's build of XXH3 is then used).
 extern const bool cpu_has_avx2;
-// XXH3_64bits_update on an XXH3_state_t (xxhash.h; the same layout in every build), the
-// AVX2 build: call only when cpu_has_avx2.
-void xxh3_64_update_avx2(void *state, const void *data, size_t length);
+// XXH3_64bits_update on an XXH3_state_t (xxhash.h; the same layout in every build), by the
+// AVX2 build where the CPU has one: the same hash either way (fingerprint.cpp's running hash
+// of an array).
+void xxh3_64_update(void *state, const void *data, size_t length);
 } // namespace detail
 
 } // namespace sp

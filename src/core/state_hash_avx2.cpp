@@ -1,5 +1,5 @@
-// XXH3 compiled for AVX2, which hash_state (state_hash.cpp) and the fingerprint's running
-// hash of an array (fingerprint.cpp) call on CPUs that have it. Only functions of internal
+// XXH3 compiled for AVX2, which hash_state and xxh3_64_update (state_hash.cpp) call on CPUs
+// that have it. Only functions of internal
 // linkage (XXH_INLINE_ALL) and these two are compiled here: an inline function of a shared
 // header compiled for AVX2 could be the copy the linker keeps for the whole extension.
 // XXH3's result does not depend on the vector unit that computes it, so a state hashes the
